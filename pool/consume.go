@@ -1,0 +1,107 @@
+package pool
+
+import "errors"
+
+// consume delivers the run's results to yield on the consumer's goroutine and, whatever way it
+// returns (the results end, yield stops, a panic is re-raised), stops the run and waits for every
+// goroutine of it.
+func (r *run[T]) consume(yield func(T, error) bool) {
+	defer r.finish()
+	ok := true
+	if r.o.ordered {
+		ok = r.consumeOrdered(yield)
+	} else {
+		ok = r.consumeUnordered(yield)
+	}
+	if ok {
+		r.tail(yield)
+	}
+}
+
+func (r *run[T]) consumeUnordered(yield func(T, error) bool) bool {
+	for b := range r.out {
+		if !r.emit(b, yield) {
+			return false
+		}
+	}
+	return true
+}
+
+// consumeOrdered holds back batches that arrive ahead of the next sequence number; there are at
+// most two a worker, so a linear scan finds the next one.
+func (r *run[T]) consumeOrdered(yield func(T, error) bool) bool {
+	var next uint64
+	pending := make([]*batch[T], 0, 2*r.o.workers)
+	for b := range r.out {
+		pending = append(pending, b)
+		for i := 0; i < len(pending); {
+			if pending[i].base != next {
+				i++
+				continue
+			}
+			b := pending[i]
+			pending = append(pending[:i], pending[i+1:]...)
+			next += uint64(len(b.res))
+			if !r.emit(b, yield) {
+				return false
+			}
+			i = 0
+		}
+	}
+	return true
+}
+
+// emit yields the results of b and gives b back to its worker. It reports false when the
+// consumer stopped or a fail-fast run failed.
+func (r *run[T]) emit(b *batch[T], yield func(T, error) bool) bool {
+	for _, res := range b.res {
+		if res.Err != nil {
+			r.maybeRepanic(res.Err)
+			if r.o.failFast {
+				r.stop(errConsumerStopped)
+				first := r.first.Load()
+				yield(first.Value, first.Err)
+				return false
+			}
+		}
+		if !yield(res.Value, res.Err) {
+			return false
+		}
+	}
+	clear(b.res)
+	b.res = b.res[:0]
+	b.owner <- b // never blocks: the owner's channel has room for all its batches
+	return true
+}
+
+// maybeRepanic re-raises a captured panic on the consumer's goroutine when the run asked for
+// it, after every goroutine of the run has ended.
+func (r *run[T]) maybeRepanic(err error) {
+	var pe *PanicError
+	if r.o.repanic && errors.As(err, &pe) {
+		r.finish()
+		panic(pe)
+	}
+}
+
+// tail yields the run's last word once every worker has ended: a fail-fast run's first error, or
+// the cause when the run's context ended before the source did.
+func (r *run[T]) tail(yield func(T, error) bool) {
+	if first := r.first.Load(); first != nil {
+		yield(first.Value, first.Err)
+		return
+	}
+	if r.cut.Load() {
+		var zero T
+		yield(zero, r.cause())
+	}
+}
+
+// finish stops the run and waits for every goroutine of it. It can be called more than once.
+func (r *run[T]) finish() {
+	r.stop(errConsumerStopped)
+	r.wg.Wait()
+	if !r.unhook() {
+		<-r.hookDone
+	}
+}

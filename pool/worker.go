@@ -1,0 +1,122 @@
+package pool
+
+import "github.com/stagecoach-go/stagecoach/internal/panics"
+
+// batch carries the results of one claim (a run of consecutive items) from a worker to the
+// consumer. Each worker owns two and gets them back from the consumer, so the steady state
+// allocates nothing, and in an ordered run the worker holding the item the consumer waits for
+// always has a batch to put it in (its earlier batches were all delivered).
+type batch[T any] struct {
+	base  uint64 // sequence number of the first item
+	res   []Result[T]
+	owner chan *batch[T]
+}
+
+type worker[T any] struct {
+	r    *run[T]
+	free chan *batch[T]
+}
+
+func newWorker[T any](r *run[T], _ int) *worker[T] {
+	w := &worker[T]{r: r, free: make(chan *batch[T], 2)}
+	for range cap(w.free) {
+		w.free <- &batch[T]{res: make([]Result[T], 0, r.o.claimLimit()), owner: w.free}
+	}
+	return w
+}
+
+// loop takes runs of items from the feed and processes them until the feed is drained or the run
+// stops. The last worker to leave closes the results channel.
+func (w *worker[T]) loop() {
+	defer w.exit()
+	r := w.r
+	limit := r.o.claimLimit()
+	for !r.feed.stopping.Load() {
+		b, ok := w.batch()
+		if !ok {
+			return
+		}
+		c, lo, hi, ok := r.feed.claim(limit, r.o.workers)
+		if !ok {
+			w.free <- b
+			if !r.feed.wait() {
+				return
+			}
+			continue
+		}
+		b.base = c.base + uint64(lo)
+		w.process(c, lo, hi, b)
+		r.feed.release(c, hi-lo)
+		if !w.send(b) {
+			return
+		}
+	}
+}
+
+func (w *worker[T]) exit() {
+	if w.r.live.Add(-1) == 0 {
+		close(w.r.out)
+	}
+}
+
+func (w *worker[T]) batch() (*batch[T], bool) {
+	select {
+	case b := <-w.free:
+		return b, true
+	case <-w.r.quit:
+		return nil, false
+	}
+}
+
+func (w *worker[T]) send(b *batch[T]) bool {
+	select {
+	case w.r.out <- b:
+		return true
+	case <-w.r.quit:
+		return false
+	}
+}
+
+// process runs items lo to hi of c into b, carrying on after an item whose work func panicked.
+func (w *worker[T]) process(c *chunk[T], lo, hi int, b *batch[T]) {
+	for i := lo; i < hi; {
+		i = w.processFrom(c, i, hi, b)
+	}
+}
+
+// processFrom runs items i to hi of c and returns hi, or the index after an item whose work func
+// panicked. One deferred recover covers the whole run of items, so a run costs one defer, not one
+// an item.
+func (w *worker[T]) processFrom(c *chunk[T], i, hi int, b *batch[T]) (next int) {
+	r := w.r
+	defer func() {
+		if v := recover(); v != nil {
+			w.failed(b, c.items[i], panics.New(v))
+			next = i + 1
+		}
+	}()
+	for ; i < hi; i++ {
+		v := c.items[i]
+		if r.done.Load() {
+			if !r.o.failFast {
+				b.res = append(b.res, Result[T]{Value: v, Err: r.cause()})
+			}
+			continue
+		}
+		out, err := r.fn(r.ctx, v)
+		if err != nil {
+			w.failed(b, v, err)
+			continue
+		}
+		b.res = append(b.res, Result[T]{Value: out})
+	}
+	return hi
+}
+
+// failed records item v's error: in b, and as the run's first error when it fails fast.
+func (w *worker[T]) failed(b *batch[T], v T, err error) {
+	if w.r.o.failFast {
+		w.r.fail(v, err)
+	}
+	b.res = append(b.res, Result[T]{Value: v, Err: err})
+}
