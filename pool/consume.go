@@ -41,7 +41,7 @@ func (r *run[T]) consumeOrdered(yield func(T, error) bool) bool {
 			}
 			b := pending[i]
 			pending = append(pending[:i], pending[i+1:]...)
-			next += uint64(len(b.res))
+			next += uint64(b.n)
 			if !r.emit(b, yield) {
 				return false
 			}
@@ -69,7 +69,7 @@ func (r *run[T]) emit(b *batch[T], yield func(T, error) bool) bool {
 		}
 	}
 	clear(b.res)
-	b.res = b.res[:0]
+	b.res, b.n = b.res[:0], 0
 	b.owner <- b // never blocks: the owner's channel has room for all its batches
 	return true
 }

@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -17,17 +18,22 @@ import (
 // a bounded free list once every claimed item was processed and the head has moved past them, so
 // the number of chunks, and with it memory, is bounded: the producer waits for a free chunk.
 //
-// Idle workers sleep on a sync.Cond. The producer publishes and then looks at the idle count; a
-// worker counts itself idle and then looks for items; both are sequentially consistent atomics,
-// so at least one of them sees the other and no item is left with every worker asleep.
+// Idle workers sleep on a channel of wake-up tokens. The producer publishes and then looks at the
+// idle count; a worker counts itself idle and then looks for items; both are sequentially
+// consistent atomics, so at least one of them sees the other and no item is left with every worker
+// asleep. The producer takes one count for each token it sends, so it sends one token a sleeper,
+// not one an item.
 type feed[T any] struct {
 	head   atomic.Pointer[chunk[T]]
 	closed atomic.Bool // the producer has published its last item
 	idle   atomic.Int32
 
-	mu       sync.Mutex // guards the sleep of idle workers only
-	cond     sync.Cond
-	stopping atomic.Bool // wake sleepers for good
+	wakeCh    chan struct{} // wake-up tokens for sleeping workers
+	closedCh  chan struct{} // closed with closed
+	stopCh    chan struct{} // closed with stopping
+	stopOnce  sync.Once
+	cancelled <-chan struct{} // the run's context is done: the producer stops waiting for chunks
+	stopping  atomic.Bool
 
 	free chan *chunk[T] // recycled chunks; its capacity bounds the chunks in use
 
@@ -46,9 +52,14 @@ type chunk[T any] struct {
 	items [chunkSize]T
 }
 
-func newFeed[T any](maxChunks int) *feed[T] {
-	f := &feed[T]{free: make(chan *chunk[T], maxChunks)}
-	f.cond.L = &f.mu
+func newFeed[T any](maxChunks, workers int, cancelled <-chan struct{}) *feed[T] {
+	f := &feed[T]{
+		free:      make(chan *chunk[T], maxChunks),
+		wakeCh:    make(chan struct{}, workers),
+		closedCh:  make(chan struct{}),
+		stopCh:    make(chan struct{}),
+		cancelled: cancelled,
+	}
 	f.tail = f.newChunk(0)
 	f.made = 1
 	f.head.Store(f.tail)
@@ -81,7 +92,7 @@ func (f *feed[T]) push(v T, quit <-chan struct{}) bool {
 	f.seq++
 	f.tail.state.Add(1 << 32)
 	if f.idle.Load() > 0 {
-		f.wake(false)
+		f.wakeOne()
 	}
 	return true
 }
@@ -101,6 +112,8 @@ func (f *feed[T]) grow(quit <-chan struct{}) bool {
 			case c = <-f.free:
 			case <-quit:
 				return false
+			case <-f.cancelled:
+				return false
 			}
 		}
 	}
@@ -113,23 +126,41 @@ func (f *feed[T]) grow(quit <-chan struct{}) bool {
 // close marks the end of the source and wakes every sleeping worker to see it.
 func (f *feed[T]) close() {
 	f.closed.Store(true)
-	f.wake(true)
+	close(f.closedCh)
 }
 
 // stop wakes every sleeping worker for good, to see that the run is over.
 func (f *feed[T]) stop() {
 	f.stopping.Store(true)
-	f.wake(true)
+	f.stopOnce.Do(func() { close(f.stopCh) })
 }
 
-func (f *feed[T]) wake(all bool) {
-	f.mu.Lock()
-	if all {
-		f.cond.Broadcast()
-	} else {
-		f.cond.Signal()
+// wakeOne hands a wake-up token to one sleeping worker, if any worker counts itself idle.
+func (f *feed[T]) wakeOne() {
+	for {
+		n := f.idle.Load()
+		if n <= 0 {
+			return
+		}
+		if f.idle.CompareAndSwap(n, n-1) {
+			select {
+			case f.wakeCh <- struct{}{}:
+			default: // enough tokens are waiting already
+			}
+			return
+		}
 	}
-	f.mu.Unlock()
+}
+
+// unidle takes back a worker's own idle count when it did not sleep on a token. If a producer took
+// the count first, its token stays in the channel and wakes some worker once for nothing.
+func (f *feed[T]) unidle() {
+	for {
+		n := f.idle.Load()
+		if n <= 0 || f.idle.CompareAndSwap(n, n-1) {
+			return
+		}
+	}
 }
 
 // claim takes up to limit published items for one worker, sharing what is there with the other
@@ -165,27 +196,50 @@ func (f *feed[T]) release(c *chunk[T], k int) {
 	}
 }
 
+// spins is how many times an idle worker yields its processor, looking for items in between,
+// before it goes to sleep. While the producer is running, yielding lets it publish a few more
+// items, so the worker then claims several at once instead of being woken for every one; when
+// nothing else is runnable a yield returns at once, so a slow source gets no added latency.
+const spins = 4
+
 // wait blocks an idle worker until items may be there, the source has ended, or the run stops.
 // It reports false when the worker should exit: the source ended and every item was claimed, or
 // the run stopped.
 func (f *feed[T]) wait() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.idle.Add(1)
-	defer f.idle.Add(-1)
-	for {
-		if f.stopping.Load() {
-			return false
+	for range spins {
+		if ok, done := f.ready(); ok || done {
+			return ok
 		}
-		closed := f.closed.Load() // read before looking for items: they were published before
-		if f.available() {
-			return true
-		}
-		if closed {
-			return false
-		}
-		f.cond.Wait()
+		runtime.Gosched()
 	}
+	f.idle.Add(1)
+	if ok, done := f.ready(); ok || done {
+		f.unidle()
+		return ok
+	}
+	select {
+	case <-f.wakeCh:
+		return true
+	case <-f.closedCh:
+		f.unidle()
+		return true
+	case <-f.stopCh:
+		f.unidle()
+		return false
+	}
+}
+
+// ready reports whether items can be claimed now (ok), or whether the worker is done: the run
+// stopped, or the source ended and every item was claimed.
+func (f *feed[T]) ready() (ok, done bool) {
+	if f.stopping.Load() {
+		return false, true
+	}
+	closed := f.closed.Load() // read before looking for items: they were published before
+	if f.available() {
+		return true, false
+	}
+	return false, closed
 }
 
 // available reports whether a claim could find items now.

@@ -125,7 +125,7 @@ func start[T any](parent context.Context, fn func(context.Context, T) (T, error)
 	ctx, cancel := context.WithCancelCause(parent)
 	r := &run[T]{
 		o: o, fn: fn, ctx: ctx, cancel: cancel, parent: parent,
-		feed: newFeed[T](2*o.workers + 2),
+		feed: newFeed[T](2*o.workers+2, o.workers, ctx.Done()),
 		out:  make(chan *batch[T], 2*o.workers),
 		quit: make(chan struct{}),
 	}
@@ -133,7 +133,6 @@ func start[T any](parent context.Context, fn func(context.Context, T) (T, error)
 	r.unhook = context.AfterFunc(ctx, func() {
 		defer close(r.hookDone)
 		r.done.Store(true)
-		r.feed.wake(true)
 	})
 	r.live.Store(int32(o.workers))
 	for i := range o.workers {

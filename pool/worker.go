@@ -8,17 +8,19 @@ import "github.com/stagecoach-go/stagecoach/internal/panics"
 // always has a batch to put it in (its earlier batches were all delivered).
 type batch[T any] struct {
 	base  uint64 // sequence number of the first item
+	n     int    // items claimed into the batch: the results, and in a failed run, items skipped
 	res   []Result[T]
 	owner chan *batch[T]
 }
 
 type worker[T any] struct {
-	r    *run[T]
-	free chan *batch[T]
+	r     *run[T]
+	free  chan *batch[T]
+	limit int // most items in one batch
 }
 
 func newWorker[T any](r *run[T], _ int) *worker[T] {
-	w := &worker[T]{r: r, free: make(chan *batch[T], 2)}
+	w := &worker[T]{r: r, free: make(chan *batch[T], 2), limit: r.o.claimLimit()}
 	for range cap(w.free) {
 		w.free <- &batch[T]{res: make([]Result[T], 0, r.o.claimLimit()), owner: w.free}
 	}
@@ -30,13 +32,12 @@ func newWorker[T any](r *run[T], _ int) *worker[T] {
 func (w *worker[T]) loop() {
 	defer w.exit()
 	r := w.r
-	limit := r.o.claimLimit()
 	for !r.feed.stopping.Load() {
 		b, ok := w.batch()
 		if !ok {
 			return
 		}
-		c, lo, hi, ok := r.feed.claim(limit, r.o.workers)
+		c, lo, hi, ok := r.feed.claim(w.limit, r.o.workers)
 		if !ok {
 			w.free <- b
 			if !r.feed.wait() {
@@ -45,12 +46,43 @@ func (w *worker[T]) loop() {
 			continue
 		}
 		b.base = c.base + uint64(lo)
-		w.process(c, lo, hi, b)
-		r.feed.release(c, hi-lo)
-		if !w.send(b) {
+		if !w.fill(b, c, lo, hi) {
 			return
 		}
 	}
+}
+
+// fill processes a claimed run of items into b and, while b has room and more items are
+// published that follow on from b's (any items, in an unordered run), claims and processes them
+// too, so that a worker that keeps finding a few items at a time still hands its results over in
+// full batches. It never waits for items. It reports false when the run stopped.
+func (w *worker[T]) fill(b *batch[T], c *chunk[T], lo, hi int) bool {
+	r := w.r
+	for {
+		w.process(c, lo, hi, b)
+		b.n += hi - lo
+		r.feed.release(c, hi-lo)
+		if b.n >= w.limit {
+			break
+		}
+		var ok bool
+		c, lo, hi, ok = r.feed.claim(w.limit-b.n, r.o.workers)
+		if !ok {
+			break
+		}
+		if r.o.ordered && c.base+uint64(lo) != b.base+uint64(b.n) {
+			if !w.send(b) {
+				r.feed.release(c, hi-lo)
+				return false
+			}
+			if b, ok = w.batch(); !ok {
+				r.feed.release(c, hi-lo)
+				return false
+			}
+			b.base = c.base + uint64(lo)
+		}
+	}
+	return w.send(b)
 }
 
 func (w *worker[T]) exit() {
