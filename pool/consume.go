@@ -54,9 +54,12 @@ func (r *run[T]) consumeOrdered(yield func(T, error) bool) bool {
 // emit yields the results of b and gives b back to its worker. It reports false when the
 // consumer stopped or a fail-fast run failed.
 func (r *run[T]) emit(b *batch[T], yield func(T, error) bool) bool {
-	for _, res := range b.res {
-		if res.Err != nil {
-			r.maybeRepanic(res.Err)
+	errs := b.errs
+	for i, v := range b.vals {
+		var err error
+		if len(errs) > 0 && errs[0].i == i {
+			err, errs = errs[0].err, errs[1:]
+			r.maybeRepanic(err)
 			if r.o.failFast {
 				r.stop(errConsumerStopped)
 				first := r.first.Load()
@@ -64,12 +67,13 @@ func (r *run[T]) emit(b *batch[T], yield func(T, error) bool) bool {
 				return false
 			}
 		}
-		if !yield(res.Value, res.Err) {
+		if !yield(v, err) {
 			return false
 		}
 	}
-	clear(b.res)
-	b.res, b.n = b.res[:0], 0
+	clear(b.vals)
+	clear(b.errs)
+	b.vals, b.errs, b.n = b.vals[:0], b.errs[:0], 0
 	b.owner <- b // never blocks: the owner's channel has room for all its batches
 	return true
 }

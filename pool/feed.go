@@ -10,10 +10,9 @@ import (
 // with no lock and no channel operation per item.
 //
 // High-level idea: the producer writes items into fixed-size chunks and publishes each one with a
-// single atomic add on the chunk's state word, which packs the published count (high 32 bits)
-// and the taken count (low 32 bits). A worker claims a run of published items with one
-// compare-and-swap on the same word, so one claim covers many items when the producer is ahead
-// (batching) and a single item when it is slow (no waiting to fill a batch). Chunks form a linked
+// single atomic store of the chunk's published count. A worker claims a run of published items
+// with one compare-and-swap on the chunk's taken count, so one claim covers many items when the
+// producer is ahead (batching) and a single item when it is slow (no waiting to fill a batch). Chunks form a linked
 // list from head (the oldest with unclaimed items) to the producer's tail, and are recycled through
 // a bounded free list once every claimed item was processed and the head has moved past them, so
 // the number of chunks, and with it memory, is bounded: the producer waits for a free chunk.
@@ -26,7 +25,9 @@ import (
 type feed[T any] struct {
 	head   atomic.Pointer[chunk[T]]
 	closed atomic.Bool // the producer has published its last item
+	_      [64]byte    // keep idle, which the producer reads on every item, on a line of its own
 	idle   atomic.Int32
+	_      [60]byte
 
 	wakeCh    chan struct{} // wake-up tokens for sleeping workers
 	closedCh  chan struct{} // closed with closed
@@ -45,10 +46,18 @@ type feed[T any] struct {
 }
 
 type chunk[T any] struct {
-	state atomic.Uint64 // published<<32 | taken
-	refs  atomic.Int32  // claimed-but-unprocessed and unclaimed items, plus one for the head
+	// pub is how many items the producer has published; only the producer writes it, on a
+	// cache line of its own, so publishing does not contend with the workers' claims.
+	pub atomic.Uint32
+	_   [60]byte
+	// state is gen<<32 | taken: how many items workers have claimed, and the generation of the
+	// chunk's current use, which makes a claim from a worker that read the chunk before it was
+	// recycled fail rather than take items that are not published yet.
+	state atomic.Uint64
+	refs  atomic.Int32 // claimed-but-unprocessed and unclaimed items, plus one for the head
 	next  atomic.Pointer[chunk[T]]
 	base  uint64 // sequence number of items[0]
+	_     [32]byte
 	items [chunkSize]T
 }
 
@@ -78,7 +87,8 @@ func (c *chunk[T]) reset(base uint64) {
 	c.base = base
 	c.refs.Store(chunkSize + 1)
 	c.next.Store(nil)
-	c.state.Store(0)
+	c.pub.Store(0)
+	c.state.Store((c.state.Load()>>32 + 1) << 32)
 }
 
 // push publishes v. It reports false, without publishing, when the run stopped while the producer
@@ -90,7 +100,7 @@ func (f *feed[T]) push(v T, quit <-chan struct{}) bool {
 	f.tail.items[f.n] = v
 	f.n++
 	f.seq++
-	f.tail.state.Add(1 << 32)
+	f.tail.pub.Store(uint32(f.n))
 	if f.idle.Load() > 0 {
 		f.wakeOne()
 	}
@@ -170,7 +180,7 @@ func (f *feed[T]) claim(limit, workers int) (c *chunk[T], lo, hi int, ok bool) {
 	for {
 		c = f.head.Load()
 		st := c.state.Load()
-		pub, taken := int(st>>32), int(uint32(st))
+		pub, taken := int(c.pub.Load()), int(uint32(st)) // state first: see reset
 		if taken < pub {
 			k := min(limit, (pub-taken+workers-1)/workers)
 			if c.state.CompareAndSwap(st, st+uint64(k)) {
@@ -242,10 +252,24 @@ func (f *feed[T]) ready() (ok, done bool) {
 	return false, closed
 }
 
+// gather lets a few more items collect before a claim when fewer than limit are published and
+// the producer is still at work: the worker yields its processor (at most twice) rather than
+// taking the items one by one, which would cost a cross-core hand-over each. A yield returns at
+// once when nothing else is runnable, so a slow source sees no added latency.
+func (f *feed[T]) gather(limit int) {
+	for range 2 {
+		c := f.head.Load()
+		if f.closed.Load() || int(c.pub.Load())-int(uint32(c.state.Load())) >= limit {
+			return
+		}
+		runtime.Gosched()
+	}
+}
+
 // available reports whether a claim could find items now.
 func (f *feed[T]) available() bool {
 	c := f.head.Load()
 	st := c.state.Load()
-	pub, taken := int(st>>32), int(uint32(st))
+	pub, taken := int(c.pub.Load()), int(uint32(st))
 	return taken < pub || (taken == chunkSize && c.next.Load() != nil)
 }

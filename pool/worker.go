@@ -9,8 +9,21 @@ import "github.com/stagecoach-go/stagecoach/internal/panics"
 type batch[T any] struct {
 	base  uint64 // sequence number of the first item
 	n     int    // items claimed into the batch: the results, and in a failed run, items skipped
-	res   []Result[T]
+	vals  []T
+	errs  []errAt // the results that are errors, by index into vals; usually empty
 	owner chan *batch[T]
+}
+
+// errAt is the error of the result at index i of a batch.
+type errAt struct {
+	i   int
+	err error
+}
+
+// add appends a failed item's result.
+func (b *batch[T]) add(v T, err error) {
+	b.errs = append(b.errs, errAt{i: len(b.vals), err: err})
+	b.vals = append(b.vals, v)
 }
 
 type worker[T any] struct {
@@ -22,7 +35,7 @@ type worker[T any] struct {
 func newWorker[T any](r *run[T], _ int) *worker[T] {
 	w := &worker[T]{r: r, free: make(chan *batch[T], 2), limit: r.o.claimLimit()}
 	for range cap(w.free) {
-		w.free <- &batch[T]{res: make([]Result[T], 0, r.o.claimLimit()), owner: w.free}
+		w.free <- &batch[T]{vals: make([]T, 0, r.o.claimLimit()), owner: w.free}
 	}
 	return w
 }
@@ -37,6 +50,7 @@ func (w *worker[T]) loop() {
 		if !ok {
 			return
 		}
+		r.feed.gather(w.limit)
 		c, lo, hi, ok := r.feed.claim(w.limit, r.o.workers)
 		if !ok {
 			w.free <- b
@@ -131,7 +145,7 @@ func (w *worker[T]) processFrom(c *chunk[T], i, hi int, b *batch[T]) (next int) 
 		v := c.items[i]
 		if r.done.Load() {
 			if !r.o.failFast {
-				b.res = append(b.res, Result[T]{Value: v, Err: r.cause()})
+				b.add(v, r.cause())
 			}
 			continue
 		}
@@ -140,7 +154,7 @@ func (w *worker[T]) processFrom(c *chunk[T], i, hi int, b *batch[T]) (next int) 
 			w.failed(b, v, err)
 			continue
 		}
-		b.res = append(b.res, Result[T]{Value: out})
+		b.vals = append(b.vals, out)
 	}
 	return hi
 }
@@ -150,5 +164,5 @@ func (w *worker[T]) failed(b *batch[T], v T, err error) {
 	if w.r.o.failFast {
 		w.r.fail(v, err)
 	}
-	b.res = append(b.res, Result[T]{Value: v, Err: err})
+	b.add(v, err)
 }
