@@ -1,0 +1,145 @@
+package pool_test
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+	"pgregory.net/rapid"
+
+	"github.com/stagecoach-go/stagecoach/pool"
+)
+
+func identity(_ context.Context, v int) (int, error) { return v, nil }
+
+// Breaking out of the results after any number of them ends every goroutine of the run before the
+// range statement ends, even though the source would never end.
+func TestRunBreakLeavesNothingBehind(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		k := rapid.IntRange(0, 3000).Draw(t, "k")
+		opts, _ := drawOptions(t)
+		n := 0
+		for _, err := range pool.Run(context.Background(), neverEnding, identity, opts...) {
+			require.NoError(t, err)
+			if n == k {
+				break
+			}
+			n++
+		}
+		assert.Equal(t, k, n)
+		assert.NoError(t, goleak.Find(), "no goroutine outlives the range")
+	})
+}
+
+// Cancelling the context ends the run: every item read from the source gets its result (the
+// work func's, or the cancellation), the last pair is the cancellation, and nothing is left.
+func TestRunCancelEndsTheRun(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		k := rapid.IntRange(0, 3000).Draw(t, "k")
+		opts, _ := drawOptions(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var got []outcome
+		for v, err := range pool.Run(ctx, neverEnding, identity, opts...) {
+			got = append(got, outcome{v, err})
+			if len(got) == k+1 {
+				cancel()
+			}
+		}
+		require.Greater(t, len(got), k, "results before the cancel")
+		last := got[len(got)-1]
+		assert.ErrorIs(t, last.err, context.Canceled, "the run's last word is the cancellation")
+		for _, o := range got[:len(got)-1] {
+			if o.err != nil {
+				assert.ErrorIs(t, o.err, context.Canceled)
+			}
+		}
+		assert.NoError(t, goleak.Find())
+	})
+}
+
+// With one worker, fail-fast starts nothing after the failing item and ends the results with it.
+func TestRunFailFastOneWorker(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(1, 2000).Draw(t, "n")
+		e := rapid.IntRange(0, n-1).Draw(t, "e")
+		var started atomic.Int64
+		work := func(_ context.Context, v int) (int, error) {
+			started.Add(1)
+			if v == e {
+				return 0, errOdd
+			}
+			return v, nil
+		}
+		got := collect(pool.Run(context.Background(), sourceOf(n), work, pool.FailFast(), pool.Workers(1)))
+		require.Len(t, got, e+1, "the successes before the error, then the error")
+		for i, o := range got[:e] {
+			assert.Equal(t, outcome{v: i}, o)
+		}
+		assert.ErrorIs(t, got[e].err, errOdd)
+		assert.Equal(t, e, got[e].v, "the error comes with its item")
+		assert.Equal(t, int64(e+1), started.Load(), "no item started after the failure")
+	})
+}
+
+// With many workers, no item starts once the consumer has the first error, and that error is the
+// last result.
+func TestRunFailFastManyWorkers(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		opts, _ := drawOptions(t)
+		e := rapid.IntRange(0, 3000).Draw(t, "e")
+		var started atomic.Int64
+		work := func(_ context.Context, v int) (int, error) {
+			started.Add(1)
+			runtime.Gosched()
+			if v >= e {
+				return 0, errOdd
+			}
+			return v, nil
+		}
+		var errs int
+		var atError int64
+		for _, err := range pool.Run(context.Background(), neverEnding, work, append(opts, pool.FailFast())...) {
+			require.Zero(t, errs, "nothing after the first error")
+			if err != nil {
+				errs++
+				atError = started.Load()
+				assert.ErrorIs(t, err, errOdd)
+			}
+		}
+		assert.Equal(t, 1, errs)
+		assert.Equal(t, atError, started.Load(), "no item started after the error was delivered")
+	})
+}
+
+func TestRunFailFastOnCancel(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	stop := errors.New("enough")
+	var got []outcome
+	for v, err := range pool.Run(ctx, neverEnding, identity, pool.FailFast()) {
+		got = append(got, outcome{v, err})
+		if len(got) == 100 {
+			cancel(stop)
+		}
+	}
+	require.GreaterOrEqual(t, len(got), 101)
+	assert.ErrorIs(t, got[len(got)-1].err, stop, "the cause ends the run")
+	for _, o := range got[:len(got)-1] {
+		assert.NoError(t, o.err)
+	}
+}
+
+func sourceOf(n int) func(func(int) bool) {
+	return func(yield func(int) bool) {
+		for i := range n {
+			if !yield(i) {
+				return
+			}
+		}
+	}
+}
