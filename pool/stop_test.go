@@ -119,6 +119,7 @@ func TestRunFailFastManyWorkers(t *testing.T) {
 
 func TestRunFailFastOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	stop := errors.New("enough")
 	var got []outcome
 	for v, err := range pool.Run(ctx, neverEnding, identity, pool.FailFast()) {
