@@ -1,0 +1,80 @@
+package pool_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/stagecoach-go/stagecoach/pool"
+)
+
+func ExampleRun() {
+	shout := func(_ context.Context, s string) (string, error) { return strings.ToUpper(s), nil }
+	words := slices.Values([]string{"stage", "coach", "runs", "typed", "stages"})
+	for word, err := range pool.Run(context.Background(), words, shout, pool.Workers(3), pool.Ordered()) {
+		fmt.Println(word, err)
+	}
+	// Output:
+	// STAGE <nil>
+	// COACH <nil>
+	// RUNS <nil>
+	// TYPED <nil>
+	// STAGES <nil>
+}
+
+func ExampleRun_errors() {
+	errOdd := errors.New("odd")
+	even := func(_ context.Context, n int) (int, error) {
+		if n%2 == 1 {
+			return 0, errOdd
+		}
+		return n * 10, nil
+	}
+	// Each failed item comes back as it went in, with its error; the others carry on.
+	for n, err := range pool.Run(context.Background(), slices.Values([]int{1, 2, 3, 4}), even, pool.Ordered()) {
+		fmt.Println(n, err)
+	}
+	// Output:
+	// 1 odd
+	// 20 <nil>
+	// 3 odd
+	// 40 <nil>
+}
+
+func ExampleFailFast() {
+	errBad := errors.New("bad input")
+	parse := func(_ context.Context, s string) (string, error) {
+		if s == "" {
+			return "", errBad
+		}
+		return "ok:" + s, nil
+	}
+	src := slices.Values([]string{"a", "b", "", "c", "d"})
+	for v, err := range pool.Run(context.Background(), src, parse, pool.FailFast(), pool.Workers(1)) {
+		fmt.Printf("%q %v\n", v, err)
+	}
+	// Output:
+	// "ok:a" <nil>
+	// "ok:b" <nil>
+	// "" bad input
+}
+
+func ExampleRunChan() {
+	src := make(chan int)
+	go func() {
+		defer close(src)
+		for i := 1; i <= 3; i++ {
+			src <- i
+		}
+	}()
+	square := func(_ context.Context, n int) (int, error) { return n * n, nil }
+	for r := range pool.RunChan(context.Background(), src, square, pool.Ordered()) {
+		fmt.Println(r.Value, r.Err)
+	}
+	// Output:
+	// 1 <nil>
+	// 4 <nil>
+	// 9 <nil>
+}
