@@ -56,7 +56,9 @@ func Run[T any](ctx context.Context, src iter.Seq[T], fn func(context.Context, T
 // RunChan is [Run] with channels: it reads items from src until src is closed and sends every
 // result on the returned channel, which is closed once every goroutine of the run has ended.
 // A consumer that stops reading early must cancel ctx; the run then ends without anyone draining
-// the channel, even while src delivers nothing. RunChan returns at once.
+// the channel, even while src delivers nothing. [Repanic] has no effect: the results are sent
+// from a goroutine of the run, where re-raising would crash the program, so a panic stays that
+// item's error. RunChan returns at once.
 //
 // RunChan panics if src or fn is nil.
 func RunChan[T any](ctx context.Context, src <-chan T, fn func(context.Context, T) (T, error), opts ...Option) <-chan Result[T] {
@@ -67,6 +69,7 @@ func RunChan[T any](ctx context.Context, src <-chan T, fn func(context.Context, 
 		panic("pool: RunChan: nil work func")
 	}
 	o := newOptions(opts)
+	o.repanic = false // no goroutine of the caller's reads the results: a panic stays the item's error
 	out := make(chan Result[T], o.workers)
 	r := start(ctx, fn, o)
 	r.produce(func(quit <-chan struct{}) bool {
