@@ -1,0 +1,190 @@
+package fsm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/stagecoach-go/stagecoach/internal/panics"
+)
+
+// PanicError is the error a run gets (wrapped in a [StateError]) when a stage panicked: the
+// panic value and the stack where it was recovered.
+type PanicError = panics.Error
+
+// Run errors, wrapped in a *[StateError] naming the state.
+var (
+	// ErrTransition: a stage returned a next state it did not declare.
+	ErrTransition = errors.New("undeclared transition")
+	// ErrStepLimit: the run executed its step limit of stages without reaching a terminal state.
+	ErrStepLimit = errors.New("step limit reached")
+)
+
+// StateError is the error of a run that failed in State: the stage's own error, a
+// *[PanicError], [ErrTransition], [ErrStepLimit], or the context's cause when the context ended
+// before the stage ran. errors.Is and errors.As reach Err through it.
+type StateError[S comparable] struct {
+	State S
+	Err   error
+}
+
+func (e *StateError[S]) Error() string { return fmt.Sprintf("fsm: state %v: %v", e.State, e.Err) }
+
+func (e *StateError[S]) Unwrap() error { return e.Err }
+
+// Machine is a built state machine. It is immutable, and safe for concurrent use by any number of
+// goroutines: all the state of a run lives on the calling goroutine's stack.
+type Machine[S comparable, T any] struct {
+	nodes []node[S, T]
+	start int
+	limit int
+	obs   *Observer[S] // nil when no hook is set: the run pays one nil check a stage
+}
+
+func newMachine[S comparable, T any](g *graph[S, T], start S, limit int, obs Observer[S]) *Machine[S, T] {
+	if limit == 0 {
+		limit = math.MaxInt // no limit
+	}
+	m := &Machine[S, T]{nodes: g.nodes, start: g.index[start], limit: limit}
+	if obs.Enter != nil || obs.Leave != nil {
+		m.obs = &obs
+	}
+	return m
+}
+
+// Run runs v through the machine from the start state until a terminal state and returns the
+// final value and the terminal state. On failure it returns the value as it was when the failing
+// stage was called (the stage's own returned value if it returned an error), the state the run
+// failed in, and a *[StateError]. Run blocks while stages run; it checks ctx before each stage.
+//
+// High-level idea: the loop is the hot path of every fused design, so it does per stage only
+// what it must: a look at the context (an atomic load, skipped for a context that can never
+// end), a step count, the indirect call of
+// the stage, and a scan of the stage's few declared next states, which both validates the
+// transition and gives the next node's index. One deferred recover covers the whole run.
+func (m *Machine[S, T]) Run(ctx context.Context, v T) (out T, state S, err error) {
+	cur := m.start
+	defer func() {
+		if p := recover(); p != nil {
+			out, state, err = v, m.nodes[cur].state, &StateError[S]{State: m.nodes[cur].state, Err: panics.New(p)}
+		}
+	}()
+	done := ctx.Done()
+	for steps := 0; ; steps++ {
+		n := &m.nodes[cur]
+		if n.terminal {
+			return v, n.state, nil
+		}
+		if (done != nil && ctx.Err() != nil) || steps >= m.limit {
+			return v, n.state, m.stopped(ctx, n.state, steps)
+		}
+		var next S
+		var nv T
+		if m.obs == nil {
+			nv, next, err = n.fn(ctx, v)
+		} else {
+			next, nv, err = m.observed(ctx, n, v)
+		}
+		if err != nil {
+			return nv, n.state, &StateError[S]{State: n.state, Err: err}
+		}
+		v = nv
+		to := -1
+		for _, e := range n.next {
+			if e.state == next {
+				to = e.to
+				break
+			}
+		}
+		if to < 0 {
+			return v, n.state, n.undeclared(next)
+		}
+		cur = to
+	}
+}
+
+// Do runs v through the machine like [Machine.Run], without the final state: the work-func shape
+// that pool.Run and group.Router take, so a Machine plugs into them as m.Do.
+func (m *Machine[S, T]) Do(ctx context.Context, v T) (T, error) {
+	v, _, err := m.Run(ctx, v)
+	return v, err
+}
+
+// stopped says why the run must not enter the stage of state: the context ended, or the step
+// limit is reached.
+func (m *Machine[S, T]) stopped(ctx context.Context, state S, steps int) error {
+	if ctx.Err() != nil {
+		return &StateError[S]{State: state, Err: context.Cause(ctx)}
+	}
+	return &StateError[S]{State: state, Err: fmt.Errorf("%w: %d stages run", ErrStepLimit, steps)}
+}
+
+func (m *Machine[S, T]) observed(ctx context.Context, n *node[S, T], v T) (next S, out T, err error) {
+	if m.obs.Enter != nil {
+		m.obs.Enter(ctx, n.state)
+	}
+	began := time.Now()
+	defer func() {
+		if m.obs.Leave == nil {
+			return
+		}
+		if p := recover(); p != nil {
+			m.obs.Leave(ctx, n.state, next, time.Since(began), fmt.Errorf("panic: %v", p))
+			panic(p)
+		}
+		m.obs.Leave(ctx, n.state, next, time.Since(began), err)
+	}()
+	out, next, err = n.fn(ctx, v)
+	return next, out, err
+}
+
+func (n *node[S, T]) undeclared(next S) error {
+	declared := make([]S, len(n.next))
+	for i, e := range n.next {
+		declared[i] = e.state
+	}
+	return &StateError[S]{State: n.state, Err: fmt.Errorf("%w: returned next state %v, which it did not declare (declared: %v)",
+		ErrTransition, next, declared)}
+}
+
+func (m *Machine[S, T]) indexOf(s S) int {
+	for i, n := range m.nodes {
+		if n.state == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// Start returns the start state.
+func (m *Machine[S, T]) Start() S { return m.nodes[m.start].state }
+
+// States returns every state of the machine in the order they were registered.
+func (m *Machine[S, T]) States() []S {
+	states := make([]S, len(m.nodes))
+	for i, n := range m.nodes {
+		states[i] = n.state
+	}
+	return states
+}
+
+// Next returns the states the stage of s declared, or nil for a terminal or unknown state.
+func (m *Machine[S, T]) Next(s S) []S {
+	i := m.indexOf(s)
+	if i < 0 {
+		return nil
+	}
+	var next []S
+	for _, e := range m.nodes[i].next {
+		next = append(next, e.state)
+	}
+	return next
+}
+
+// IsTerminal reports whether s is a terminal state of the machine.
+func (m *Machine[S, T]) IsTerminal(s S) bool {
+	i := m.indexOf(s)
+	return i >= 0 && m.nodes[i].terminal
+}
