@@ -1,0 +1,73 @@
+// Package fsm builds typed state machines whose states are the stages of a pipeline: each stage
+// is a plain func of the caller's that takes an item and returns it with the state to go to next.
+// Stages are registered explicitly, each with the states it may go to; the graph is validated
+// when the machine is built; a built [Machine] runs any number of items at once.
+//
+//	m, err := fsm.NewBuilder[State, Order]().
+//		Stage(Validate, validate, Enrich, Rejected).
+//		Stage(Enrich, enrich, Done).
+//		Terminal(Done, Rejected).
+//		Build(Validate)
+//	order, state, err := m.Run(ctx, order)
+//
+// # Registration
+//
+// [Builder.Stage] registers the [StageFunc] of a state and its declared next states;
+// [Builder.Terminal] declares the states where a run ends. Nothing is found by reflection or by
+// method name. Registering after [Builder.Build], a nil stage func, or a negative step limit
+// panics at the call site with a message naming the value.
+//
+// # Validation
+//
+// Build returns a *[GraphError] naming the state at fault, wrapping a sentinel for errors.Is, for
+// each of: a declared next state that has neither a stage nor is terminal ([ErrUnknownState]); a
+// start state without a stage ([ErrNoStart]); a state registered twice ([ErrDuplicate]); a stage
+// unreachable from the start ([ErrUnreachable]); a stage from which no terminal state can be
+// reached ([ErrDeadEnd]); and, for a machine built [Builder.Acyclic], a stage on a cycle
+// ([ErrCycle]). Several problems are joined with errors.Join, in registration order.
+//
+// # Running
+//
+// [Machine.Run] takes an item from the start state until a terminal state and returns the final
+// value, the terminal state and nil. It fails, with a *[StateError] naming the state and wrapping
+// the cause so that errors.Is and errors.As reach it, when:
+//   - a stage returns an error (the error is the cause; the stage's returned value is returned);
+//   - a stage returns a next state it did not declare ([ErrTransition]; the message names both
+//     states);
+//   - a stage panics (a *[PanicError] with the panic value and the stack is the cause; the calling
+//     goroutine carries on);
+//   - the context ends: it is checked before every stage, and the context's cause is the cause (a
+//     stage that blocks should watch ctx itself, which it is given);
+//   - the run has executed its step limit of stages ([ErrStepLimit]; [DefaultStepLimit] unless
+//     set with [Builder.StepLimit]), which stops runaway cycles.
+//
+// [Machine.Do] is Run without the final state: the work-func shape that pool.Run and
+// group.Router take, so a Machine plugs into them as m.Do.
+//
+// # Concurrency
+//
+// A built Machine is immutable and safe for concurrent use by any number of goroutines; a run
+// keeps its state on the calling goroutine's stack. A Builder is not safe for concurrent use.
+//
+// # Observer
+//
+// [Builder.Observe] sets hooks called before and after every stage, with the stage's duration,
+// next state and error: where metrics or tracing plug in without the package depending on them.
+// Unset, they cost one nil check a stage and no clock reading.
+//
+// # Diagrams
+//
+// [Machine.Mermaid] and [Machine.DOT] render the graph deterministically (registration order), for
+// docs: a stateDiagram-v2 and a Graphviz digraph.
+//
+// # Cost
+//
+// Building compiles the graph into a table: each node holds its stage func and its declared next
+// states as a short slice of (state, node index). After a stage returns, a linear scan of that
+// slice both validates the transition and gives the next node: no map lookup per transition. A
+// run allocates nothing when T does not escape. Measured on a 2-core machine with four trivial
+// stages on a value item (BenchmarkMachineRun against BenchmarkDirectCalls, one run): a run takes
+// about 2.4 times calling the four stage funcs in a loop (19 ns against 8 ns), so a transition
+// costs about 3 ns over the stage's own indirect call; with a cancellable context, about 5 ns
+// (one atomic load of the context's state a stage). 0 allocations a run.
+package fsm

@@ -1,0 +1,152 @@
+package fsm_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stagecoach-go/stagecoach/fsm"
+)
+
+// State names the stages of the order machine of the examples.
+type State string
+
+const (
+	Validate State = "Validate"
+	Enrich   State = "Enrich"
+	Persist  State = "Persist"
+	Done     State = "Done"
+	Rejected State = "Rejected"
+)
+
+type Order struct {
+	ID     int
+	Amount int
+	Tags   []string
+}
+
+var store = map[int]Order{}
+
+func validate(_ context.Context, o Order) (Order, State, error) {
+	if o.Amount <= 0 {
+		o.Tags = append(o.Tags, "invalid amount")
+		return o, Rejected, nil
+	}
+	return o, Enrich, nil
+}
+
+func enrich(_ context.Context, o Order) (Order, State, error) {
+	if o.Amount > 100 {
+		o.Tags = append(o.Tags, "large")
+	}
+	return o, Persist, nil
+}
+
+func persist(_ context.Context, o Order) (Order, State, error) {
+	store[o.ID] = o
+	return o, Done, nil
+}
+
+func orderMachine() *fsm.Machine[State, Order] {
+	m, err := fsm.NewBuilder[State, Order]().
+		Stage(Validate, validate, Enrich, Rejected).
+		Stage(Enrich, enrich, Persist).
+		Stage(Persist, persist, Done).
+		Terminal(Done, Rejected).
+		Build(Validate)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// Example_order runs orders through validate, enrich and persist, or rejects them.
+func Example_order() {
+	m := orderMachine()
+	for _, o := range []Order{{ID: 1, Amount: 250}, {ID: 2, Amount: 0}, {ID: 3, Amount: 40}} {
+		o, state, err := m.Run(context.Background(), o)
+		fmt.Println(o.ID, state, o.Tags, err)
+	}
+	fmt.Println(len(store), "stored")
+	// Output:
+	// 1 Done [large] <nil>
+	// 2 Rejected [invalid amount] <nil>
+	// 3 Done [] <nil>
+	// 2 stored
+}
+
+func ExampleBuilder_Build() {
+	_, err := fsm.NewBuilder[State, Order]().
+		Stage(Validate, validate, Enrich, Rejected).
+		Terminal(Done, Rejected).
+		Build(Validate)
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, fsm.ErrUnknownState))
+	// Output:
+	// fsm: state Enrich: next state has no stage and is not terminal (declared by Validate)
+	// true
+}
+
+func ExampleMachine_Run_undeclared() {
+	m, _ := fsm.NewBuilder[State, Order]().
+		Stage(Validate, func(_ context.Context, o Order) (Order, State, error) { return o, Done, nil }, Rejected).
+		Terminal(Done, Rejected).
+		Build(Validate)
+	_, state, err := m.Run(context.Background(), Order{})
+	fmt.Println(state)
+	fmt.Println(err)
+	// Output:
+	// Validate
+	// fsm: state Validate: undeclared transition: returned next state Done, which it did not declare (declared: [Rejected])
+}
+
+func ExampleMachine_Mermaid() {
+	fmt.Print(orderMachine().Mermaid())
+	// Output:
+	// stateDiagram-v2
+	//     [*] --> Validate
+	//     Validate --> Enrich
+	//     Validate --> Rejected
+	//     Enrich --> Persist
+	//     Persist --> Done
+	//     Done --> [*]
+	//     Rejected --> [*]
+}
+
+func ExampleMachine_DOT() {
+	fmt.Print(orderMachine().DOT())
+	// Output:
+	// digraph fsm {
+	//     rankdir=LR;
+	//     node [shape=box, style=rounded];
+	//     __start [shape=point, label=""];
+	//     "Done" [shape=doublecircle, style=solid];
+	//     "Rejected" [shape=doublecircle, style=solid];
+	//     __start -> "Validate";
+	//     "Validate" -> "Enrich";
+	//     "Validate" -> "Rejected";
+	//     "Enrich" -> "Persist";
+	//     "Persist" -> "Done";
+	// }
+}
+
+func ExampleObserver() {
+	var trace []string
+	m, _ := fsm.NewBuilder[State, Order]().
+		Stage(Validate, validate, Enrich, Rejected).
+		Stage(Enrich, enrich, Persist).
+		Stage(Persist, persist, Done).
+		Terminal(Done, Rejected).
+		Observe(fsm.Observer[State]{
+			Leave: func(_ context.Context, s, next State, _ time.Duration, err error) {
+				trace = append(trace, fmt.Sprintf("%s->%s", s, next))
+			},
+		}).
+		Build(Validate)
+	_, _, _ = m.Run(context.Background(), Order{ID: 9, Amount: 5})
+	fmt.Println(strings.Join(trace, " "))
+	// Output:
+	// Validate->Enrich Enrich->Persist Persist->Done
+}
