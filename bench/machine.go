@@ -1,10 +1,33 @@
 package bench
 
-import "context"
+import (
+	"context"
+	"fmt"
 
-// Work returns the work func that the fused designs (pool, group) run on every item of w.
-// (Placeholder: it calls the stages directly until the fsm package lands; then it runs an
-// fsm.Machine built from w's stages, so the machine's dispatch is part of what is measured.)
+	"github.com/stagecoach-go/stagecoach/fsm"
+)
+
+// Machine builds the fsm.Machine that runs w's stages in order: state i runs stage i and goes on
+// to state i+1; state len(w.Stages) is terminal. Each stage func is wrapped to return its next
+// state, as a user would adapt the shared stage shape to the machine's.
+func Machine(w Workload) *fsm.Machine[int, Item] {
+	b := fsm.NewBuilder[int, Item]()
+	for i, stage := range w.Stages {
+		next := i + 1
+		b.Stage(i, func(ctx context.Context, it Item) (Item, int, error) {
+			it, err := stage(ctx, it)
+			return it, next, err
+		}, next)
+	}
+	m, err := b.Terminal(len(w.Stages)).Build(0)
+	if err != nil {
+		panic(fmt.Sprintf("bench: the machine of %s does not build: %v", w.Name, err))
+	}
+	return m
+}
+
+// Work returns the work func that the fused designs (pool, group) run on every item of w: the Do
+// method of w's [Machine], so the machine's dispatch is part of what they are measured on.
 func Work(w Workload) func(context.Context, Item) (Item, error) {
-	return w.Apply
+	return Machine(w).Do
 }

@@ -57,11 +57,11 @@ func newMachine[S comparable, T any](g *graph[S, T], start S, limit int, obs Obs
 // Run runs v through the machine from the start state until a terminal state and returns the
 // final value and the terminal state. On failure it returns the value as it was when the failing
 // stage was called (the stage's own returned value if it returned an error), the state the run
-// failed in, and a *[StateError]. Run blocks while stages run; it checks ctx before each stage.
+// failed in, and a *[StateError]. Run blocks while stages run; it checks ctx between stages (the
+// caller decides whether to start a run at all).
 //
 // High-level idea: the loop is the hot path of every fused design, so it does per stage only
-// what it must: a look at the context (an atomic load, skipped for a context that can never
-// end), a step count, the indirect call of
+// what it must: a look at the context between stages (one atomic load), a step count, the indirect call of
 // the stage, and a scan of the stage's few declared next states, which both validates the
 // transition and gives the next node's index. One deferred recover covers the whole run.
 func (m *Machine[S, T]) Run(ctx context.Context, v T) (out T, state S, err error) {
@@ -71,13 +71,12 @@ func (m *Machine[S, T]) Run(ctx context.Context, v T) (out T, state S, err error
 			out, state, err = v, m.nodes[cur].state, &StateError[S]{State: m.nodes[cur].state, Err: panics.New(p)}
 		}
 	}()
-	done := ctx.Done()
 	for steps := 0; ; steps++ {
 		n := &m.nodes[cur]
 		if n.terminal {
 			return v, n.state, nil
 		}
-		if (done != nil && ctx.Err() != nil) || steps >= m.limit {
+		if steps > 0 && (steps >= m.limit || ctx.Err() != nil) {
 			return v, n.state, m.stopped(ctx, n.state, steps)
 		}
 		var next S

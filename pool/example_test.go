@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stagecoach-go/stagecoach/fsm"
 	"github.com/stagecoach-go/stagecoach/pool"
 )
 
@@ -77,4 +78,40 @@ func ExampleRunChan() {
 	// 1 <nil>
 	// 4 <nil>
 	// 9 <nil>
+}
+
+// Example_machine runs a state machine of stages through the pool: its Do method is the work func.
+func Example_machine() {
+	type job struct {
+		n    int
+		path string
+	}
+	step := func(name string, next func(job) string) fsm.StageFunc[string, job] {
+		return func(_ context.Context, j job) (job, string, error) {
+			j.path += name + " "
+			return j, next(j), nil
+		}
+	}
+	m, err := fsm.NewBuilder[string, job]().
+		Stage("parse", step("parse", func(j job) string {
+			if j.n%2 == 0 {
+				return "even"
+			}
+			return "odd"
+		}), "even", "odd").
+		Stage("even", step("even", func(job) string { return "done" }), "done").
+		Stage("odd", step("odd", func(job) string { return "done" }), "done").
+		Terminal("done").
+		Build("parse")
+	if err != nil {
+		panic(err)
+	}
+	jobs := slices.Values([]job{{n: 1}, {n: 2}, {n: 3}})
+	for j, err := range pool.Run(context.Background(), jobs, m.Do, pool.Ordered()) {
+		fmt.Println(j.n, j.path, err)
+	}
+	// Output:
+	// 1 parse odd  <nil>
+	// 2 parse even  <nil>
+	// 3 parse odd  <nil>
 }
