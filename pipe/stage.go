@@ -1,0 +1,112 @@
+package pipe
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// Map returns a channel of fn applied to every item of in. A stage func's error fails the
+// pipeline (see the package documentation). Map returns at once; the stage's goroutines belong
+// to p. Map panics if fn is nil.
+func Map[In, Out any](p *Pipeline, in <-chan In, fn func(context.Context, In) (Out, error), opts ...Option) <-chan Out {
+	if fn == nil {
+		panic("pipe: Map: nil func")
+	}
+	return stage(p, in, newOptions(opts), func(ctx context.Context, v In, emit func(Out) bool) error {
+		out, err := fn(ctx, v)
+		if err == nil {
+			emit(out)
+		}
+		return err
+	})
+}
+
+// Filter returns a channel of the items of in for which keep reports true. Filter panics if keep
+// is nil.
+func Filter[T any](p *Pipeline, in <-chan T, keep func(context.Context, T) (bool, error), opts ...Option) <-chan T {
+	if keep == nil {
+		panic("pipe: Filter: nil func")
+	}
+	return stage(p, in, newOptions(opts), func(ctx context.Context, v T, emit func(T) bool) error {
+		ok, err := keep(ctx, v)
+		if ok && err == nil {
+			emit(v)
+		}
+		return err
+	})
+}
+
+// FilterMap returns a channel of fn applied to the items of in, keeping only the outputs for which
+// fn reports true: a Map and a Filter in one hop. FilterMap panics if fn is nil.
+func FilterMap[In, Out any](p *Pipeline, in <-chan In, fn func(context.Context, In) (Out, bool, error), opts ...Option) <-chan Out {
+	if fn == nil {
+		panic("pipe: FilterMap: nil func")
+	}
+	return stage(p, in, newOptions(opts), func(ctx context.Context, v In, emit func(Out) bool) error {
+		out, ok, err := fn(ctx, v)
+		if ok && err == nil {
+			emit(out)
+		}
+		return err
+	})
+}
+
+// FlatMap returns a channel of every output fn emits for every item of in; fn calls emit for each
+// output, and stops when emit reports false (the pipeline was cancelled). FlatMap panics if fn is
+// nil.
+func FlatMap[In, Out any](p *Pipeline, in <-chan In, fn func(ctx context.Context, v In, emit func(Out) bool) error, opts ...Option) <-chan Out {
+	if fn == nil {
+		panic("pipe: FlatMap: nil func")
+	}
+	return stage(p, in, newOptions(opts), fn)
+}
+
+// stage runs fn over in on o.workers goroutines of p and returns the stage's output channel,
+// which is closed once every worker has ended.
+func stage[In, Out any](p *Pipeline, in <-chan In, o options, fn func(context.Context, In, func(Out) bool) error) <-chan Out {
+	mustInput(in)
+	out := make(chan Out, o.buffer)
+	if o.ordered && o.workers > 1 {
+		orderedStage(p, in, out, o, fn)
+		return out
+	}
+	var wg sync.WaitGroup
+	for range o.workers {
+		wg.Add(1)
+		p.spawn(func() {
+			defer wg.Done()
+			emit := func(v Out) bool { return send(p, out, v) }
+			for v := range receive(p, in) {
+				if err := fn(p.ctx, v, emit); err != nil {
+					p.fail(err)
+					return
+				}
+			}
+		})
+	}
+	p.spawn(func() { wg.Wait(); close(out) })
+	return out
+}
+
+// receive ranges over in until it is closed or p is cancelled.
+func receive[T any](p *Pipeline, in <-chan T) func(func(T) bool) {
+	return func(yield func(T) bool) {
+		for {
+			select {
+			case v, ok := <-in:
+				if !ok || !yield(v) {
+					return
+				}
+			case <-p.ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+func mustInput[T any](in <-chan T) {
+	if in == nil {
+		panic(fmt.Sprintf("pipe: nil input channel of %T", *new(T)))
+	}
+}
