@@ -1,0 +1,53 @@
+package group
+
+// ring is a fixed-capacity FIFO of slot indexes. It never allocates after it is made.
+type ring struct {
+	buf        []int
+	head, size int
+}
+
+func newRing(capacity int) ring { return ring{buf: make([]int, capacity)} }
+
+func (r *ring) len() int { return r.size }
+
+func (r *ring) push(i int) {
+	r.buf[(r.head+r.size)%len(r.buf)] = i
+	r.size++
+}
+
+func (r *ring) peek() int { return r.buf[r.head] }
+
+func (r *ring) pop() int {
+	i := r.buf[r.head]
+	r.head = (r.head + 1) % len(r.buf)
+	r.size--
+	return i
+}
+
+// groupQueue is the router's FIFO of groups with work to hand out; it grows as needed and
+// reuses its storage.
+type groupQueue[K comparable, T any] struct {
+	buf  []*Group[K, T]
+	head int
+}
+
+func (q *groupQueue[K, T]) len() int { return len(q.buf) - q.head }
+
+func (q *groupQueue[K, T]) push(g *Group[K, T]) {
+	if q.head > 0 && len(q.buf) == cap(q.buf) {
+		n := copy(q.buf, q.buf[q.head:])
+		clear(q.buf[n:])
+		q.buf, q.head = q.buf[:n], 0
+	}
+	q.buf = append(q.buf, g)
+}
+
+func (q *groupQueue[K, T]) pop() *Group[K, T] {
+	g := q.buf[q.head]
+	q.buf[q.head] = nil
+	q.head++
+	if q.head == len(q.buf) {
+		q.buf, q.head = q.buf[:0], 0
+	}
+	return g
+}

@@ -1,0 +1,172 @@
+package group
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/stagecoach-go/stagecoach/internal/panics"
+)
+
+// PanicError is the error an item gets when the work func panicked on it: the panic value and
+// the stack of the worker where it was recovered.
+type PanicError = panics.Error
+
+var (
+	// ErrRouterClosed is returned by Open and Submit once the router is closed.
+	ErrRouterClosed = errors.New("group: router closed")
+	// ErrGroupClosed is returned by Submit once the group is closed, or reclaimed because its
+	// context ended.
+	ErrGroupClosed = errors.New("group: group closed")
+	// ErrKeyOpen is returned by Open for a key whose group is open.
+	ErrKeyOpen = errors.New("group: key already open")
+	// ErrWindowFull is returned by TrySubmit when the group's window is full.
+	ErrWindowFull = errors.New("group: window full")
+)
+
+// A Router runs one work func on a fixed set of workers for its whole life, for any number of
+// request groups (see the package documentation). Make one with [New]; it must not be copied.
+type Router[K comparable, T any] struct {
+	work func(context.Context, T) (T, error)
+	o    routerOptions
+
+	mu     sync.Mutex
+	cond   sync.Cond
+	ready  groupQueue[K, T] // groups with items to hand out, each at most once
+	groups map[K]*Group[K, T]
+	closed bool
+	ending atomic.Bool // closed, for workers that finish an item to check without the lock
+	wg     sync.WaitGroup
+
+	stats counters
+}
+
+// New starts a router of workers running work. The workers run until [Router.Close]; wait for
+// them with [Router.Wait]. New panics if work is nil.
+func New[K comparable, T any](work func(context.Context, T) (T, error), opts ...Option) *Router[K, T] {
+	if work == nil {
+		panic("group: New: nil work func")
+	}
+	r := &Router[K, T]{work: work, o: newRouterOptions(opts), groups: map[K]*Group[K, T]{}}
+	r.cond.L = &r.mu
+	for range r.o.workers {
+		r.wg.Go(r.worker) // owned by the router: ends after Close, once no work is left
+	}
+	return r
+}
+
+// Open opens the request group of key: its items go through the router's workers, and its results
+// come back to it alone. The group ends with [Group.Close], or when ctx ends: then its items not
+// yet started fail with ctx's cause and the group is reclaimed, even if nobody reads its results.
+// Open returns [ErrKeyOpen] if key's group is open (a closed group's key can be opened again at
+// once), and [ErrRouterClosed] after Close.
+func (r *Router[K, T]) Open(ctx context.Context, key K, opts ...GroupOption) (*Group[K, T], error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil, ErrRouterClosed
+	}
+	if _, ok := r.groups[key]; ok {
+		return nil, fmt.Errorf("%w: %v", ErrKeyOpen, key)
+	}
+	g := newGroup(r, ctx, key, newGroupOptions(opts))
+	r.groups[key] = g
+	return g, nil
+}
+
+// Close stops the router taking new groups and submissions. Workers finish every item already
+// submitted, so every accepted item still gets its result, and then end. Close does not wait;
+// [Router.Wait] does. Close can be called more than once.
+func (r *Router[K, T]) Close() {
+	r.mu.Lock()
+	r.closed = true
+	r.ending.Store(true)
+	groups := make([]*Group[K, T], 0, len(r.groups))
+	for _, g := range r.groups {
+		groups = append(groups, g)
+	}
+	r.cond.Broadcast()
+	r.mu.Unlock()
+	for _, g := range groups {
+		g.refuse(ErrRouterClosed)
+	}
+}
+
+// Wait blocks until every worker of the router has ended, which happens after [Router.Close] once
+// every accepted item has its result. A work func that never returns keeps Wait from returning.
+func (r *Router[K, T]) Wait() { r.wg.Wait() }
+
+// Len returns the number of open groups.
+func (r *Router[K, T]) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.groups)
+}
+
+// Stats returns the router's counters, over every group it has had.
+func (r *Router[K, T]) Stats() Stats { return r.stats.snapshot() }
+
+// forget removes g from the open groups, if it is still the group of its key.
+func (r *Router[K, T]) forget(g *Group[K, T]) {
+	r.mu.Lock()
+	if r.groups[g.key] == g {
+		delete(r.groups, g.key)
+	}
+	r.mu.Unlock()
+}
+
+// schedule puts g at the back of the queue of groups with work, and wakes a worker.
+func (r *Router[K, T]) schedule(g *Group[K, T]) {
+	r.mu.Lock()
+	r.ready.push(g)
+	r.cond.Signal()
+	r.mu.Unlock()
+}
+
+// next returns the group at the front of the queue, waiting for one; nil once the router is
+// closed and no group has work.
+func (r *Router[K, T]) next() *Group[K, T] {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for r.ready.len() == 0 {
+		if r.closed && r.idleGroups() {
+			r.cond.Broadcast()
+			return nil
+		}
+		r.cond.Wait()
+	}
+	return r.ready.pop()
+}
+
+// idleGroups reports whether no group has items queued or running: only then may workers leave
+// a closed router (a running item of a serial group can still put its group back in the queue).
+func (r *Router[K, T]) idleGroups() bool {
+	return r.stats.submitted.Load() == r.stats.finished()
+}
+
+// worker serves groups in turn: from the group at the front of the queue it takes a batch of up
+// to the group's quantum of items, puts the group back at the end of the queue if it has more,
+// runs the batch without holding any lock, and publishes the results to the group at once. A
+// worker never blocks on a group: every result has its slot in the group's window since Submit.
+func (r *Router[K, T]) worker() {
+	b := &batch[T]{}
+	for g := r.next(); g != nil; g = r.next() {
+		if !g.claim(b) {
+			continue
+		}
+		g.run(b)
+		g.publish(b)
+		if r.ending.Load() {
+			r.wakeAll() // the last result may let the others leave
+		}
+	}
+	r.wakeAll()
+}
+
+func (r *Router[K, T]) wakeAll() {
+	r.mu.Lock()
+	r.cond.Broadcast()
+	r.mu.Unlock()
+}
