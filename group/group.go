@@ -139,7 +139,6 @@ func (g *Group[K, T]) offer(v T) (bool, error) {
 	wake := !g.scheduled
 	g.scheduled = true
 	g.stats.submitted.Add(1)
-	g.r.stats.submitted.Add(1)
 	g.mu.Unlock()
 	if n > 1 {
 		signal(g.space) // room for another waiting submitter too
@@ -164,9 +163,13 @@ func (g *Group[K, T]) refuse(err error) {
 	if !g.closed {
 		g.closed, g.closeErr = true, err
 	}
+	idle := g.idle()
 	g.mu.Unlock()
 	signal(g.notify)
 	signal(g.space)
+	if idle {
+		g.r.retire(g)
+	}
 }
 
 // abandon reclaims the group when its context ends: no more submissions, and every item not yet
@@ -182,11 +185,15 @@ func (g *Group[K, T]) abandon(cause error) {
 		g.slots[i].err = fmt.Errorf("group %v: %w", g.key, cause)
 		g.finish(i)
 	}
+	idle := g.idle()
 	g.mu.Unlock()
 	g.count(n, 0, n)
 	g.r.forget(g)
 	signal(g.notify)
 	signal(g.space)
+	if idle {
+		g.r.retire(g)
+	}
 }
 
 // finish marks slot i's result ready for the reader. g.mu is held.
@@ -197,13 +204,23 @@ func (g *Group[K, T]) finish(i int) {
 	}
 }
 
-// count adds to the group's and the router's counters.
+// count adds to the group's counters.
 func (g *Group[K, T]) count(started, completed, failed int) {
-	for _, c := range []*counters{&g.stats, &g.r.stats} {
-		c.started.Add(int64(started))
-		c.completed.Add(int64(completed))
-		c.failed.Add(int64(failed))
+	if started != 0 {
+		g.stats.started.Add(int64(started))
 	}
+	if completed != 0 {
+		g.stats.completed.Add(int64(completed))
+	}
+	if failed != 0 {
+		g.stats.failed.Add(int64(failed))
+	}
+}
+
+// idle reports whether the group will get and run no more items: closed, nothing queued, nothing
+// running. g.mu is held.
+func (g *Group[K, T]) idle() bool {
+	return g.closed && g.pending.len() == 0 && g.running == 0
 }
 
 func signal(c chan struct{}) {

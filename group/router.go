@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 
 	"github.com/stagecoach-go/stagecoach/internal/panics"
 )
@@ -36,11 +35,11 @@ type Router[K comparable, T any] struct {
 	cond   sync.Cond
 	ready  groupQueue[K, T] // groups with items to hand out, each at most once
 	groups map[K]*Group[K, T]
+	live   map[*Group[K, T]]struct{} // groups that may still get or run items
 	closed bool
-	ending atomic.Bool // closed, for workers that finish an item to check without the lock
 	wg     sync.WaitGroup
 
-	stats counters
+	retired Stats // the counters of groups no longer live
 }
 
 // New starts a router of workers running work. The workers run until [Router.Close]; wait for
@@ -49,7 +48,7 @@ func New[K comparable, T any](work func(context.Context, T) (T, error), opts ...
 	if work == nil {
 		panic("group: New: nil work func")
 	}
-	r := &Router[K, T]{work: work, o: newRouterOptions(opts), groups: map[K]*Group[K, T]{}}
+	r := &Router[K, T]{work: work, o: newRouterOptions(opts), groups: map[K]*Group[K, T]{}, live: map[*Group[K, T]]struct{}{}}
 	r.cond.L = &r.mu
 	for range r.o.workers {
 		r.wg.Go(r.worker) // owned by the router: ends after Close, once no work is left
@@ -73,6 +72,7 @@ func (r *Router[K, T]) Open(ctx context.Context, key K, opts ...GroupOption) (*G
 	}
 	g := newGroup(r, ctx, key, newGroupOptions(opts))
 	r.groups[key] = g
+	r.live[g] = struct{}{}
 	return g, nil
 }
 
@@ -82,7 +82,6 @@ func (r *Router[K, T]) Open(ctx context.Context, key K, opts ...GroupOption) (*G
 func (r *Router[K, T]) Close() {
 	r.mu.Lock()
 	r.closed = true
-	r.ending.Store(true)
 	groups := make([]*Group[K, T], 0, len(r.groups))
 	for _, g := range r.groups {
 		groups = append(groups, g)
@@ -105,8 +104,32 @@ func (r *Router[K, T]) Len() int {
 	return len(r.groups)
 }
 
-// Stats returns the router's counters, over every group it has had.
-func (r *Router[K, T]) Stats() Stats { return r.stats.snapshot() }
+// Stats returns the router's counters, over every group it has had. The router keeps no counter
+// of its own on the hot path: it adds up its live groups' counters and those of the groups that
+// are done.
+func (r *Router[K, T]) Stats() Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.retired
+	for g := range r.live {
+		s = s.add(g.stats.snapshot())
+	}
+	return s
+}
+
+// retire folds a group that will get and run no more items into the router's totals, and lets
+// the workers of a closed router leave once no group is live.
+func (r *Router[K, T]) retire(g *Group[K, T]) {
+	r.mu.Lock()
+	if _, ok := r.live[g]; ok {
+		delete(r.live, g)
+		r.retired = r.retired.add(g.stats.snapshot())
+	}
+	if r.closed {
+		r.cond.Broadcast()
+	}
+	r.mu.Unlock()
+}
 
 // forget removes g from the open groups, if it is still the group of its key.
 func (r *Router[K, T]) forget(g *Group[K, T]) {
@@ -131,19 +154,13 @@ func (r *Router[K, T]) next() *Group[K, T] {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for r.ready.len() == 0 {
-		if r.closed && r.idleGroups() {
+		if r.closed && len(r.live) == 0 {
 			r.cond.Broadcast()
 			return nil
 		}
 		r.cond.Wait()
 	}
 	return r.ready.pop()
-}
-
-// idleGroups reports whether no group has items queued or running: only then may workers leave
-// a closed router (a running item of a serial group can still put its group back in the queue).
-func (r *Router[K, T]) idleGroups() bool {
-	return r.stats.submitted.Load() == r.stats.finished()
 }
 
 // worker serves groups in turn: from the group at the front of the queue it takes a batch of up
@@ -158,9 +175,6 @@ func (r *Router[K, T]) worker() {
 		}
 		g.run(b)
 		g.publish(b)
-		if r.ending.Load() {
-			r.wakeAll() // the last result may let the others leave
-		}
 	}
 	r.wakeAll()
 }

@@ -11,6 +11,13 @@ type Stats struct {
 	InFlight  int64 // items a worker is running
 }
 
+func (s Stats) add(o Stats) Stats {
+	return Stats{
+		Submitted: s.Submitted + o.Submitted, Completed: s.Completed + o.Completed, Failed: s.Failed + o.Failed,
+		Queued: s.Queued + o.Queued, InFlight: s.InFlight + o.InFlight,
+	}
+}
+
 // counters are updated with atomics: per item on Submit, per batch by workers.
 type counters struct {
 	submitted atomic.Int64

@@ -93,11 +93,15 @@ func (g *Group[K, T]) publish(b *batch[T]) {
 	if g.o.serial && !requeue {
 		g.scheduled = false
 	}
+	idle := g.idle()
 	g.mu.Unlock()
 	g.count(0, len(b.idx)-failed, failed)
 	signal(g.notify)
 	if requeue {
 		g.r.schedule(g)
+	}
+	if idle {
+		g.r.retire(g)
 	}
 }
 
