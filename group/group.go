@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stagecoach-go/stagecoach/internal/panics"
@@ -32,12 +33,13 @@ type Group[K comparable, T any] struct {
 	quantum   int   // most items a worker takes at once: about quantumTime of work
 	finished  bool
 
-	notify chan struct{} // a token: results are ready, or the group is finished
-	space  chan struct{} // a token: the window has room
-	unhook func() bool
-	out    []result[T] // the reader's buffer
-	unread []result[T] // taken by a reader that broke out of its range before reading them
-	stats  counters
+	notify  chan struct{} // a token: results are ready, or the group is finished
+	waiting atomic.Bool   // the reader is blocked on notify
+	space   chan struct{} // a token: the window has room
+	unhook  func() bool
+	out     []result[T] // the reader's buffer
+	unread  []result[T] // taken by a reader that broke out of its range before reading them
+	stats   counters
 }
 
 type slot[T any] struct {
@@ -92,6 +94,9 @@ func (g *Group[K, T]) Stats() Stats { return g.stats.snapshot() }
 // [ErrGroupClosed], or [ErrRouterClosed]). An item Submit accepted always gets exactly one result.
 func (g *Group[K, T]) Submit(ctx context.Context, v T) error {
 	for {
+		if ctx.Err() != nil {
+			return fmt.Errorf("group %v: submit: %w", g.key, context.Cause(ctx))
+		}
 		ok, err := g.offer(v)
 		if ok || err != nil {
 			return err
@@ -177,7 +182,7 @@ func (g *Group[K, T]) refuse(err error) {
 func (g *Group[K, T]) abandon(cause error) {
 	g.mu.Lock()
 	if !g.closed {
-		g.closed, g.closeErr = true, ErrGroupClosed
+		g.closed, g.closeErr = true, fmt.Errorf("%w: reclaimed: %w", ErrGroupClosed, cause)
 	}
 	n := g.pending.len()
 	for range n {

@@ -22,7 +22,7 @@ func (g *Group[K, T]) Results() iter.Seq2[T, error] {
 				return
 			}
 			if len(out) == 0 {
-				<-g.notify
+				g.wait()
 			}
 		}
 	}
@@ -81,4 +81,14 @@ func (g *Group[K, T]) putBack(rest []result[T]) {
 	g.mu.Lock()
 	g.unread = append([]result[T](nil), rest...)
 	g.mu.Unlock()
+}
+
+// wait blocks the reader until a worker has published results or the group is finished. It says
+// so first, so that the worker that wakes it can yield its processor to it: on a busy router the
+// reader would otherwise wait for the worker's time slice to end (milliseconds) before it could
+// read a result that is already there.
+func (g *Group[K, T]) wait() {
+	g.waiting.Store(true)
+	<-g.notify
+	g.waiting.Store(false)
 }

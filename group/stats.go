@@ -26,8 +26,6 @@ type counters struct {
 	failed    atomic.Int64
 }
 
-func (c *counters) finished() int64 { return c.completed.Load() + c.failed.Load() }
-
 func (c *counters) snapshot() Stats {
 	completed, failed := c.completed.Load(), c.failed.Load()
 	started := c.started.Load()

@@ -2,6 +2,7 @@ package group
 
 import (
 	"fmt"
+	"runtime"
 	"time"
 )
 
@@ -97,6 +98,9 @@ func (g *Group[K, T]) publish(b *batch[T]) {
 	g.mu.Unlock()
 	g.count(0, len(b.idx)-failed, failed)
 	signal(g.notify)
+	if g.waiting.Load() {
+		runtime.Gosched() // let the woken reader run now, not at the end of this time slice
+	}
 	if requeue {
 		g.r.schedule(g)
 	}
