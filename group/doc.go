@@ -1,0 +1,73 @@
+// Package group multiplexes many independent request streams over one set of workers: a
+// [Router] runs one work func (typically an fsm.Machine's Do) on a fixed set of workers for its
+// whole life, and callers open request groups on it, each keyed by a K (a connection, a tenant, a
+// request id). Each group submits its own items and gets back exactly its own results, fairly,
+// and a slow or abandoned group never stalls the others.
+//
+//	r := group.New[ConnID](machine.Do)
+//	defer r.Wait()
+//	defer r.Close()
+//	g, err := r.Open(ctx, conn.ID, group.Ordered())
+//	go func() { defer g.Close(); for msg := range conn.In { g.Submit(ctx, msg) } }()
+//	for reply, err := range g.Results() { conn.Send(reply, err) }
+//
+// # Results
+//
+// Every item [Group.Submit] or [Group.TrySubmit] accepted yields exactly one result, to its own
+// group and to no other: the work func's value, or the item as it was submitted with an error
+// that names the group. This holds when the group's context ends too: items not yet started then
+// fail with the context's cause. [Group.Results] delivers in completion order, or in submission
+// order for an [Ordered] group; it ends once the group is closed and every result has been read.
+// A [Serial] group runs at most one item at a time, in submission order.
+//
+// # Windows and isolation
+//
+// A group's window ([Window], default [DefaultWindow]) bounds its items submitted but not yet
+// read; it is allocated once, at Open, and every accepted item has its slot in it until its result
+// is read. So a worker never waits for a reader: it puts results in their slots and moves on. A
+// group whose reader is slow or gone fills its own window and blocks only its own Submit
+// (TrySubmit returns [ErrWindowFull]); the other groups run at full speed. Submit honours its
+// context.
+//
+// # Fairness
+//
+// Groups with items to hand out wait in one queue; a worker takes the group at the front, takes
+// a batch of at most the group's quantum of items, and puts the group back at the end if it has
+// more. The quantum adapts to the group's measured service time so that a batch is about 20 us
+// of work (at most 256 items): cheap items move in large batches, slow ones a few at a time. A
+// group with a million queued items therefore delays a new group's first item by at most about
+// one batch a worker, not by its backlog. Workers yield their processor every few batches so
+// that submitters and readers are not starved on a machine whose cores they keep busy.
+//
+// # Lifecycle and shutdown
+//
+// [Router.Open] returns [ErrKeyOpen] for a key whose group is open (not get-or-create: two owners
+// of one key would read each other's results); a closed group's key can be opened again at once.
+// [Group.Close] ends submissions (Submit then returns [ErrGroupClosed]) and can be called more
+// than once. A group whose context ends is reclaimed even if it was never closed and nobody reads
+// it: submissions end, queued items fail with the cause, and the router forgets it.
+// [Router.Close] ends opens and submissions ([ErrRouterClosed]); the workers finish every item
+// already accepted and end; [Router.Wait] waits for them. No goroutine is started per group: the
+// router's workers are its only goroutines. Misuse never crashes the process from a background
+// goroutine or deadlocks.
+//
+// # Panics
+//
+// A panic in the work func is recovered on the worker, with its stack, and becomes that item's
+// error (a *[PanicError], wrapped with the group's key); the router keeps serving every group.
+//
+// # Counters
+//
+// [Group.Stats] and [Router.Stats] report submitted, completed, failed, queued and in-flight
+// items. A group's counters are atomics updated once an item on Submit and once a batch by
+// workers; the router's are the sum of its groups', so the hot path has no shared counter.
+//
+// # Cost
+//
+// Measured on a 2-core machine with the bench package, one run: W3 (64 groups of 10k items, each
+// submitted and read concurrently, 4 trivial stages run by an fsm.Machine) costs about 6.5 times
+// calling the stage funcs directly (about 50 ns against 7.7 ns an item), with about 0.002
+// allocations an item, all of them the groups' one-time windows (none in steady state). A new
+// group's one item, behind another group's backlog of 100k items of 4 x 2 us, completes in 2 to 7
+// times one item's service time (BenchmarkFairness; a FIFO queue: about 50,000).
+package group
