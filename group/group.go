@@ -33,6 +33,7 @@ type Group[K comparable, T any] struct {
 	quantum   int   // most items a worker takes at once: about quantumTime of work
 	finished  bool
 
+	idleCh  chan struct{} // closed once the group will get and run no more items
 	notify  chan struct{} // a token: results are ready, or the group is finished
 	waiting atomic.Bool   // the reader is blocked on notify
 	space   chan struct{} // a token: the window has room
@@ -68,6 +69,7 @@ func newGroup[K comparable, T any](r *Router[K, T], ctx context.Context, key K, 
 		pending: newRing(o.window),
 		quantum: 4,
 		notify:  make(chan struct{}, 1),
+		idleCh:  make(chan struct{}),
 		space:   make(chan struct{}, 1),
 		out:     make([]result[T], 0, min(o.window, 64)),
 	}
@@ -82,6 +84,11 @@ func newGroup[K comparable, T any](r *Router[K, T], ctx context.Context, key K, 
 	g.unhook = context.AfterFunc(ctx, func() { g.abandon(context.Cause(ctx)) })
 	return g
 }
+
+// Done returns a channel that is closed once the group will accept and run no more items: it is
+// closed (or reclaimed, or its router closed) and no item of it is queued or running. Its results
+// may still be waiting to be read.
+func (g *Group[K, T]) Done() <-chan struct{} { return g.idleCh }
 
 // Key returns the group's key.
 func (g *Group[K, T]) Key() K { return g.key }

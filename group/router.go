@@ -128,6 +128,7 @@ func (r *Router[K, T]) retire(g *Group[K, T]) {
 	if _, ok := r.live[g]; ok {
 		delete(r.live, g)
 		r.retired = r.retired.add(g.stats.snapshot())
+		close(g.idleCh)
 	}
 	if r.closed {
 		r.cond.Broadcast()

@@ -57,7 +57,9 @@ func TestIsolationFromAStalledReader(t *testing.T) {
 	cancelA()
 	err = <-blocked
 	assert.ErrorIs(t, err, context.Canceled, "A's blocked Submit returns the context's error")
+	<-a.Done()
 	assert.Equal(t, 0, r.Len(), "A is reclaimed")
+	assert.Equal(t, group.Stats{Submitted: 4, Completed: 4}, a.Stats(), "A's accepted items all ran")
 	assert.ErrorIs(t, a.Submit(context.Background(), 5), group.ErrGroupClosed)
 }
 
