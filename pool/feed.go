@@ -252,19 +252,27 @@ func (f *feed[T]) ready() (ok, done bool) {
 	return false, closed
 }
 
-// gather lets a few more items collect before a claim when fewer than limit are published and
-// the producer is still at work: the worker yields its processor (at most twice) rather than
-// taking the items one by one, which would cost a cross-core hand-over each. A yield returns at
-// once when nothing else is runnable, so a slow source sees no added latency.
+// gather lets items collect before a claim while fewer than limit are published and the
+// producer is still publishing: the worker yields its processor and looks again, and stops as
+// soon as a look finds no new item since the one before (the producer is slow or blocked: take
+// what is there now) or limit items are there. Taking items one by one from a fast producer would
+// cost a cross-core hand-over each; waiting on a slow one would add latency. A yield returns at
+// once when nothing else is runnable, so a slow source sees a look or two of added latency.
 func (f *feed[T]) gather(limit int) {
-	for range 2 {
+	last := -1
+	for range maxGather {
 		c := f.head.Load()
-		if f.closed.Load() || int(c.pub.Load())-int(uint32(c.state.Load())) >= limit {
+		avail := int(c.pub.Load()) - int(uint32(c.state.Load()))
+		if f.closed.Load() || avail >= limit || avail == last {
 			return
 		}
+		last = avail
 		runtime.Gosched()
 	}
 }
+
+// maxGather bounds the looks of gather.
+const maxGather = 64
 
 // available reports whether a claim could find items now.
 func (f *feed[T]) available() bool {
