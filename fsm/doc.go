@@ -67,7 +67,8 @@
 // slice both validates the transition and gives the next node: no map lookup per transition. A
 // run allocates nothing when T does not escape. Measured on a 2-core machine with four trivial
 // stages on a value item (BenchmarkMachineRun against BenchmarkDirectCalls, one run): a run takes
-// about 2.4 times calling the four stage funcs in a loop (19 ns against 8 ns), so a transition
-// costs about 3 ns over the stage's own indirect call; with a cancellable context, about 5 ns
-// (one atomic load of the context's state a stage). 0 allocations a run.
+// about 3.3 times calling the four stage funcs in a loop (21 ns against 6.6 ns), so a transition
+// costs about 3.5 ns over the stage's own indirect call (for scale: a map lookup per transition
+// made a 4-stage run about 145 ns). With a cancellable context, about 23 ns a run (one atomic
+// load of the context's state between stages). 0 allocations a run.
 package fsm
