@@ -62,6 +62,8 @@ func (r *run[T]) emit(b *batch[T], yield func(T, error) bool) bool {
 			r.maybeRepanic(err)
 			if r.o.failFast {
 				r.stop(errConsumerStopped)
+				r.gate.Lock() // every item started before the error has finished; none starts now
+				r.gate.Unlock()
 				first := r.first.Load()
 				yield(first.Value, first.Err)
 				return false

@@ -21,7 +21,10 @@
 // By default an item's error (or a captured panic) is that item's result and the run carries on.
 // With [FailFast] the first error ends the run: no item starts after it, the context passed to
 // work funcs still running is cancelled with the error as its cause, and the error (with its
-// item) is the run's last result; results of other items that finished meanwhile are dropped.
+// item) is the run's last result, delivered once the items already running have returned;
+// results of other items that finished meanwhile are dropped. To make "no item starts after it"
+// exact, a fail-fast worker starts each item under the read side of a lock that the consumer
+// takes before it delivers the error, which costs a shared atomic an item in fail-fast runs only.
 //
 // When the context passed to [Run] ends, no item starts any more: every item already read from
 // the source gets the context's cause as its error (the work func is not called for it), and the

@@ -119,6 +119,7 @@ type run[T any] struct {
 	cut      atomic.Bool // the producer stopped before the source's end
 	live     atomic.Int32
 	first    atomic.Pointer[Result[T]] // first error of a fail-fast run
+	gate     sync.RWMutex              // fail-fast only: workers start items under its read side
 	wg       sync.WaitGroup
 	unhook   func() bool
 	hookDone chan struct{}

@@ -143,10 +143,12 @@ func (w *worker[T]) processFrom(c *chunk[T], i, hi int, b *batch[T]) (next int) 
 	}()
 	for ; i < hi; i++ {
 		v := c.items[i]
+		if r.o.failFast {
+			w.runGated(b, v)
+			continue
+		}
 		if r.done.Load() {
-			if !r.o.failFast {
-				b.add(v, r.cause())
-			}
+			b.add(v, r.cause())
 			continue
 		}
 		out, err := r.fn(r.ctx, v)
@@ -165,4 +167,23 @@ func (w *worker[T]) failed(b *batch[T], v T, err error) {
 		w.r.fail(v, err)
 	}
 	b.add(v, err)
+}
+
+// runGated runs v in a fail-fast run: it decides to start v and runs it under the read side of
+// the run's gate, so that the consumer, which takes the write side before it delivers the first
+// error, knows that every item started before the error was recorded has finished, and that no
+// item starts after it.
+func (w *worker[T]) runGated(b *batch[T], v T) {
+	r := w.r
+	r.gate.RLock()
+	defer r.gate.RUnlock()
+	if r.done.Load() {
+		return
+	}
+	out, err := r.fn(r.ctx, v)
+	if err != nil {
+		w.failed(b, v, err)
+		return
+	}
+	b.vals = append(b.vals, out)
 }
