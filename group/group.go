@@ -165,8 +165,8 @@ func (g *Group[K, T]) offer(v T) (bool, error) {
 // read. Close does not block, and can be called more than once. The key can be opened again at
 // once.
 func (g *Group[K, T]) Close() {
+	g.r.forget(g) // first: once the reader sees the group finished, its key is free
 	g.refuse(ErrGroupClosed)
-	g.r.forget(g)
 }
 
 // refuse closes the group to submissions with err, unless it is closed already.
@@ -187,6 +187,7 @@ func (g *Group[K, T]) refuse(err error) {
 // abandon reclaims the group when its context ends: no more submissions, and every item not yet
 // started gets the context's cause as its error, so the group needs no worker time and no reader.
 func (g *Group[K, T]) abandon(cause error) {
+	g.r.forget(g) // first: once the reader sees the group finished, its key is free
 	g.mu.Lock()
 	if !g.closed {
 		g.closed, g.closeErr = true, fmt.Errorf("%w: reclaimed: %w", ErrGroupClosed, cause)
@@ -198,9 +199,8 @@ func (g *Group[K, T]) abandon(cause error) {
 		g.finish(i)
 	}
 	idle := g.idle()
-	g.mu.Unlock()
 	g.count(n, 0, n)
-	g.r.forget(g)
+	g.mu.Unlock()
 	signal(g.notify)
 	signal(g.space)
 	if idle {

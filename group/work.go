@@ -42,12 +42,12 @@ func (g *Group[K, T]) claim(b *batch[T]) bool {
 		b.errs = append(b.errs, nil)
 	}
 	g.running += k
+	g.count(k, 0, 0)
 	requeue := !g.o.serial && g.pending.len() > 0
 	if !requeue && !g.o.serial {
 		g.scheduled = false
 	}
 	g.mu.Unlock()
-	g.count(k, 0, 0)
 	if requeue {
 		g.r.schedule(g)
 	}
@@ -95,8 +95,8 @@ func (g *Group[K, T]) publish(b *batch[T]) {
 		g.scheduled = false
 	}
 	idle := g.idle()
+	g.count(0, len(b.idx)-failed, failed) // before the reader can see the results
 	g.mu.Unlock()
-	g.count(0, len(b.idx)-failed, failed)
 	signal(g.notify)
 	if g.waiting.Load() {
 		runtime.Gosched() // let the woken reader run now, not at the end of this time slice
