@@ -1,7 +1,3 @@
-// Package panics turns a recovered panic into an error that carries the panic value and the stack
-// of the goroutine that panicked. Every package of the module that runs user funcs uses it, so
-// that one error type ([Error]) describes a captured panic everywhere; the public packages export it
-// under their own name with a type alias (fsm.PanicError, pool.PanicError, ...).
 package panics
 
 import (

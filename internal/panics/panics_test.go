@@ -2,13 +2,16 @@ package panics_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+	"pgregory.net/rapid"
 
 	"github.com/stagecoach-go/stagecoach/internal/panics"
 )
@@ -52,4 +55,22 @@ func TestRepanicKeepsOriginalStack(t *testing.T) {
 		assert.Contains(t, v.(string), "panicker")
 	}()
 	err.Repanic()
+}
+
+// Any panic value comes back as the Value, named in the message, with the stack of the panic.
+func TestAnyValueIsCarried(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		v := rapid.OneOf(rapid.Just[any](nil), rapid.String().AsAny(), rapid.Int().AsAny()).Draw(t, "value")
+		err := capture(func() { panic(v) })
+		if v == nil {
+			// Since Go 1.21 panic(nil) panics with a *runtime.PanicNilError.
+			require.NotNil(t, err)
+			assert.IsType(t, &runtime.PanicNilError{}, err.Value)
+			return
+		}
+		require.NotNil(t, err)
+		assert.Equal(t, v, err.Value)
+		assert.Contains(t, err.Error(), fmt.Sprint(v))
+		assert.Contains(t, string(err.Stack), "capture")
+	})
 }

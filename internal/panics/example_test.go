@@ -1,0 +1,24 @@
+package panics_test
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/stagecoach-go/stagecoach/internal/panics"
+)
+
+func Example() {
+	run := func() (err error) {
+		defer func() {
+			if v := recover(); v != nil {
+				err = panics.New(v)
+			}
+		}()
+		panic(io.ErrUnexpectedEOF)
+	}
+	err := run()
+	var pe *panics.Error
+	fmt.Println(errors.As(err, &pe), pe.Value, errors.Is(err, io.ErrUnexpectedEOF), len(pe.Stack) > 0)
+	// Output: true unexpected EOF true true
+}
