@@ -62,7 +62,10 @@ func (r *run[T]) emit(b *batch[T], yield func(T, error) bool) bool {
 			r.maybeRepanic(err)
 			if r.o.failFast {
 				r.stop(errConsumerStopped)
-				r.gate.Lock() // every item started before the error has finished; none starts now
+				// A barrier: once the write side is ours, every item started before the error
+				// has finished, and none starts any more.
+				//lint:ignore SA2001 the empty critical section is the point: a barrier
+				r.gate.Lock()
 				r.gate.Unlock()
 				first := r.first.Load()
 				yield(first.Value, first.Err)
