@@ -64,10 +64,9 @@ func (r *run[T]) emit(b *batch[T], yield func(T, error) bool) bool {
 				r.stop(errConsumerStopped)
 				// A barrier: once the write side is ours, every item started before the error
 				// has finished, and none starts any more.
-				//lint:ignore SA2001 the empty critical section is the point: a barrier
 				r.gate.Lock()
-				r.gate.Unlock()
 				first := r.first.Load()
+				r.gate.Unlock()
 				yield(first.Value, first.Err)
 				return false
 			}
