@@ -3,7 +3,6 @@ package pool
 import (
 	"context"
 	"errors"
-	"fmt"
 	"iter"
 	"sync"
 	"sync/atomic"
@@ -190,8 +189,4 @@ func (r *run[T]) cause() error {
 		return err
 	}
 	return context.Cause(r.ctx)
-}
-
-func (r *run[T]) String() string {
-	return fmt.Sprintf("pool run (%d workers)", r.o.workers)
 }
