@@ -8,16 +8,12 @@ import (
 )
 
 // Machine builds the fsm.Machine that runs w's stages in order: state i runs stage i and goes on
-// to state i+1; state len(w.Stages) is terminal. Each stage func is wrapped to return its next
-// state, as a user would adapt the shared stage shape to the machine's.
+// to state i+1; state len(w.Stages) is terminal. The shared stage funcs are registered as they
+// are, with Builder.Step.
 func Machine(w Workload) *fsm.Machine[int, Item] {
 	b := fsm.NewBuilder[int, Item]()
 	for i, stage := range w.Stages {
-		next := i + 1
-		b.Stage(i, func(ctx context.Context, it Item) (Item, int, error) {
-			it, err := stage(ctx, it)
-			return it, next, err
-		}, next)
+		b.Step(i, stage, i+1)
 	}
 	m, err := b.Terminal(len(w.Stages)).Build(0)
 	if err != nil {

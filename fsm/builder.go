@@ -39,6 +39,7 @@ type Builder[S comparable, T any] struct {
 type spec[S comparable, T any] struct {
 	state    S
 	fn       StageFunc[S, T]
+	step     func(context.Context, T) (T, error) // a Step: always goes on to next[0]
 	next     []S
 	terminal bool
 }
@@ -58,6 +59,20 @@ func (b *Builder[S, T]) Stage(s S, fn StageFunc[S, T], next ...S) *Builder[S, T]
 		panic(fmt.Sprintf("fsm: Stage(%v): nil stage func", s))
 	}
 	b.specs = append(b.specs, spec[S, T]{state: s, fn: fn, next: append([]S(nil), next...)})
+	return b
+}
+
+// Step registers fn as the stage of state s for a stage that always goes on to next: fn has the
+// plain shape func(ctx, v) (v, error) that pool, group and pipe take too, so the same funcs serve
+// every design, and the machine needs no next-state scan after it. It returns b.
+//
+// Step panics if fn is nil or b was already built.
+func (b *Builder[S, T]) Step(s S, fn func(context.Context, T) (T, error), next S) *Builder[S, T] {
+	b.mustOpen(fmt.Sprintf("Step(%v)", s))
+	if fn == nil {
+		panic(fmt.Sprintf("fsm: Step(%v): nil stage func", s))
+	}
+	b.specs = append(b.specs, spec[S, T]{state: s, step: fn, next: []S{next}})
 	return b
 }
 

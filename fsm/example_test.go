@@ -150,3 +150,21 @@ func ExampleObserver() {
 	// Output:
 	// Validate->Enrich Enrich->Persist Persist->Done
 }
+
+// Step registers a plain func that always goes on to the same state: the shape pool, group and
+// pipe take, so one set of stage funcs serves every design.
+func ExampleBuilder_Step() {
+	trim := func(_ context.Context, s string) (string, error) { return strings.TrimSpace(s), nil }
+	upper := func(_ context.Context, s string) (string, error) { return strings.ToUpper(s), nil }
+	m, err := fsm.NewBuilder[string, string]().
+		Step("trim", trim, "upper").
+		Step("upper", upper, "done").
+		Terminal("done").
+		Build("trim")
+	if err != nil {
+		panic(err)
+	}
+	v, state, err := m.Run(context.Background(), "  stagecoach ")
+	fmt.Printf("%q %s %v\n", v, state, err)
+	// Output: "STAGECOACH" done <nil>
+}

@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -50,7 +51,8 @@ type graph[S comparable, T any] struct {
 // dispatch is a linear scan of it: it both validates the transition and finds the next node.
 type node[S comparable, T any] struct {
 	state    S
-	fn       StageFunc[S, T] // nil for a terminal state
+	fn       StageFunc[S, T]                     // a Stage
+	step     func(context.Context, T) (T, error) // a Step: goes on to next[0]
 	next     []edge[S]
 	terminal bool
 }
@@ -85,7 +87,7 @@ func (g *graph[S, T]) register(sp spec[S, T]) bool {
 		return false
 	}
 	g.index[sp.state] = len(g.nodes)
-	g.nodes = append(g.nodes, node[S, T]{state: sp.state, fn: sp.fn, terminal: sp.terminal})
+	g.nodes = append(g.nodes, node[S, T]{state: sp.state, fn: sp.fn, step: sp.step, terminal: sp.terminal})
 	return true
 }
 

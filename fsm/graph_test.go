@@ -28,6 +28,9 @@ func TestBuildRejectsBadGraphs(t *testing.T) {
 		{"unknown next state", func() (*fsm.Machine[string, int], error) {
 			return fsm.NewBuilder[string, int]().Stage("a", pass("b"), "b").Stage("b", pass("end"), "end", "nowhere").Terminal("end").Build("a")
 		}, fsm.ErrUnknownState, "nowhere"},
+		{"step to nowhere", func() (*fsm.Machine[string, int], error) {
+			return fsm.NewBuilder[string, int]().Step("a", func(_ context.Context, v int) (int, error) { return v, nil }, "gone").Terminal("end").Build("a")
+		}, fsm.ErrUnknownState, "gone"},
 		{"start without stage", func() (*fsm.Machine[string, int], error) {
 			return fsm.NewBuilder[string, int]().Stage("a", pass("end"), "end").Terminal("end").Build("zero")
 		}, fsm.ErrNoStart, "zero"},
@@ -92,6 +95,8 @@ func TestBuilderMisusePanics(t *testing.T) {
 		{"terminal after build", func() { b.Terminal("y") }, "fsm: Terminal([y]) after Build: a Builder is frozen once built"},
 		{"build twice", func() { _, _ = b.Build("a") }, "fsm: Build() after Build: a Builder is frozen once built"},
 		{"nil stage func", func() { fsm.NewBuilder[string, int]().Stage("v", nil) }, "fsm: Stage(v): nil stage func"},
+		{"nil step func", func() { fsm.NewBuilder[string, int]().Step("w", nil, "end") }, "fsm: Step(w): nil stage func"},
+		{"step after build", func() { b.Step("z", nil, "end") }, "fsm: Step(z) after Build: a Builder is frozen once built"},
 		{"negative step limit", func() { fsm.NewBuilder[string, int]().StepLimit(-2) }, "fsm: StepLimit(-2): must not be negative"},
 	}
 	for _, tt := range tests {

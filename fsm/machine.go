@@ -79,26 +79,28 @@ func (m *Machine[S, T]) Run(ctx context.Context, v T) (out T, state S, err error
 		if steps > 0 && (steps >= m.limit || ctx.Err() != nil) {
 			return v, n.state, m.stopped(ctx, n.state, steps)
 		}
-		var next S
-		var nv T
-		if m.obs == nil {
-			nv, next, err = n.fn(ctx, v)
-		} else {
-			next, nv, err = m.observed(ctx, n, v)
-		}
-		if err != nil {
-			return nv, n.state, &StateError[S]{State: n.state, Err: err}
-		}
-		v = nv
 		to := -1
-		for _, e := range n.next {
-			if e.state == next {
-				to = e.to
-				break
+		if n.step == nil || m.obs != nil {
+			var next S
+			var nv T
+			if m.obs == nil {
+				nv, next, err = n.fn(ctx, v)
+			} else {
+				next, nv, err = m.observed(ctx, n, v)
 			}
-		}
-		if to < 0 {
-			return v, n.state, n.undeclared(next)
+			if err != nil {
+				return nv, n.state, &StateError[S]{State: n.state, Err: err}
+			}
+			v = nv
+			if to = n.find(next); to < 0 {
+				return v, n.state, n.undeclared(next)
+			}
+		} else {
+			nv, err := n.step(ctx, v)
+			if err != nil {
+				return nv, n.state, &StateError[S]{State: n.state, Err: err}
+			}
+			v, to = nv, n.next[0].to
 		}
 		cur = to
 	}
@@ -135,8 +137,27 @@ func (m *Machine[S, T]) observed(ctx context.Context, n *node[S, T], v T) (next 
 		}
 		m.obs.Leave(ctx, n.state, next, time.Since(began), err)
 	}()
-	out, next, err = n.fn(ctx, v)
+	out, next, err = n.call(ctx, v)
 	return next, out, err
+}
+
+// call runs the node's stage, a Stage or a Step.
+func (n *node[S, T]) call(ctx context.Context, v T) (T, S, error) {
+	if n.step == nil {
+		return n.fn(ctx, v)
+	}
+	v, err := n.step(ctx, v)
+	return v, n.next[0].state, err
+}
+
+// find returns the index of the node of state next, or -1 when n did not declare it.
+func (n *node[S, T]) find(next S) int {
+	for _, e := range n.next {
+		if e.state == next {
+			return e.to
+		}
+	}
+	return -1
 }
 
 func (n *node[S, T]) undeclared(next S) error {

@@ -77,3 +77,21 @@ func BenchmarkDirectCalls(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*4), "ns/transition")
 }
+
+// BenchmarkMachineRunSteps is BenchmarkMachineRun with the stages registered with Step.
+func BenchmarkMachineRunSteps(b *testing.B) {
+	bld := fsm.NewBuilder[int, item]()
+	for s := range 4 {
+		bld.Step(s, plainStage(uint64(s)), s+1)
+	}
+	m, err := bld.Terminal(4).Build(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	it := item{id: 1}
+	for b.Loop() {
+		it, _, _ = m.Run(ctx, it)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*4), "ns/transition")
+}

@@ -225,3 +225,60 @@ func TestObserverSeesEveryStage(t *testing.T) {
 	assert.Equal(t, []int{0, 1, 2}, entered)
 	assert.Equal(t, []string{"0->1 <nil>", "1->2 <nil>", "2->2 stage failed"}, left)
 }
+
+// Steps (plain funcs with a fixed next state) run like Stages: in order, with their errors and
+// panics wrapped with their state, and seen by the observer.
+func TestStepsRunLikeStages(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(1, 8).Draw(t, "steps")
+		at := rapid.IntRange(-1, n-1).Draw(t, "failing")
+		fault := rapid.SampledFrom([]string{"error", "panic"}).Draw(t, "fault")
+		observed := rapid.Bool().Draw(t, "observed")
+		var seen []int
+		b := fsm.NewBuilder[int, int]()
+		for s := range n {
+			b.Step(s, func(_ context.Context, v int) (int, error) {
+				if s == at && fault == "panic" {
+					panic("boom")
+				}
+				if s == at {
+					return v, errStage
+				}
+				return v*10 + s, nil
+			}, s+1)
+		}
+		if observed {
+			b.Observe(fsm.Observer[int]{Enter: func(_ context.Context, s int) { seen = append(seen, s) }})
+		}
+		m, err := b.Terminal(n).Build(0)
+		require.NoError(t, err)
+		v, state, err := m.Run(context.Background(), 0)
+		if at < 0 {
+			require.NoError(t, err)
+			want := 0
+			for s := range n {
+				want = want*10 + s
+			}
+			assert.Equal(t, want, v)
+			assert.Equal(t, n, state)
+		} else {
+			assert.Equal(t, at, state)
+			var se *fsm.StateError[int]
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, at, se.State)
+			if fault == "panic" {
+				var pe *fsm.PanicError
+				assert.ErrorAs(t, err, &pe)
+			} else {
+				assert.ErrorIs(t, err, errStage)
+			}
+		}
+		if observed {
+			last := n - 1
+			if at >= 0 {
+				last = at
+			}
+			assert.Len(t, seen, last+1, "the observer saw every step that ran")
+		}
+	})
+}
