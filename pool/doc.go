@@ -66,12 +66,13 @@
 //
 // Measured on a 2-core machine (GOMAXPROCS 2) with the module's bench package (docs/benchmarks.md,
 // medians of 5 runs; ratios, since the machine is noisy):
-//   - W1, 1M items through 4 trivial stages run by an fsm.Machine: about 7 to 8 times the cost of
-//     calling the stage funcs directly on 2 goroutines (about 55 to 65 ns against 7.7 ns an item),
-//     and 0.0001 allocations an item (the run's fixed set-up; nothing per item). The fastest peer
-//     library takes about 480 ns an item and 2 allocations.
+//   - W1, 1M items through 4 trivial stages run by an fsm.Machine: about 6 to 8 times the cost of
+//     calling the stage funcs directly on 2 goroutines (about 45 to 60 ns against 7.5 ns an item;
+//     this benchmark is bimodal on a 2-core machine), and 0.0001 allocations an item (the run's
+//     fixed set-up; nothing per item). The fastest peer library takes about 430 ns and 2
+//     allocations an item.
 //   - W2, 100k items through 4 stages of about 2 us of CPU each: within 3 % of direct calls.
-//   - Going from 1 to 8 trivial stages adds about 11 to 16 ns an item (the machine's dispatch), against
+//   - Going from 1 to 8 trivial stages adds about 11 to 18 ns an item (the machine's dispatch), against
 //     about 1,400 ns for a channel-per-stage pipeline.
 //   - Streaming 10M items: the heap in use stays flat (BenchmarkStreamHeap).
 //
