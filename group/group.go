@@ -172,11 +172,22 @@ func (g *Group[K, T]) Close() {
 // refuse closes the group to submissions with err, unless it is closed already.
 func (g *Group[K, T]) refuse(err error) {
 	g.mu.Lock()
+	g.shut(err)
+	idle := g.idle()
+	g.mu.Unlock()
+	g.announceClosed(idle)
+}
+
+// shut closes the group to submissions with err, unless it is closed already. g.mu is held.
+func (g *Group[K, T]) shut(err error) {
 	if !g.closed {
 		g.closed, g.closeErr = true, err
 	}
-	idle := g.idle()
-	g.mu.Unlock()
+}
+
+// announceClosed wakes the reader and any blocked submitter to see that the group is closed, and
+// retires the group from the router if it will run nothing more.
+func (g *Group[K, T]) announceClosed(idle bool) {
 	signal(g.notify)
 	signal(g.space)
 	if idle {
@@ -189,9 +200,7 @@ func (g *Group[K, T]) refuse(err error) {
 func (g *Group[K, T]) abandon(cause error) {
 	g.r.forget(g) // first: once the reader sees the group finished, its key is free
 	g.mu.Lock()
-	if !g.closed {
-		g.closed, g.closeErr = true, fmt.Errorf("%w: reclaimed: %w", ErrGroupClosed, cause)
-	}
+	g.shut(fmt.Errorf("%w: reclaimed: %w", ErrGroupClosed, cause))
 	n := g.pending.len()
 	for range n {
 		i := g.pending.pop()
@@ -201,11 +210,7 @@ func (g *Group[K, T]) abandon(cause error) {
 	idle := g.idle()
 	g.count(n, 0, n)
 	g.mu.Unlock()
-	signal(g.notify)
-	signal(g.space)
-	if idle {
-		g.r.retire(g)
-	}
+	g.announceClosed(idle)
 }
 
 // finish marks slot i's result ready for the reader. g.mu is held.
