@@ -101,6 +101,26 @@ func (r *Router[K, T]) Close() {
 // every accepted item has its result. A work func that never returns keeps Wait from returning.
 func (r *Router[K, T]) Wait() { r.wg.Wait() }
 
+// Shutdown closes the router (see [Router.Close]) and waits for its workers to end, as
+// [Router.Wait] does, or for ctx to end, whichever comes first. It returns nil once every worker
+// has ended, and ctx's cause if ctx ended first (the workers then still finish the accepted items
+// in the background). It is the one call a service needs at exit: `defer r.Shutdown(ctx)`.
+// Shutdown can be called more than once.
+func (r *Router[K, T]) Shutdown(ctx context.Context) error {
+	r.Close()
+	done := make(chan struct{})
+	go func() { // owned by Shutdown: ends when the workers have ended
+		r.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
 // Len returns the number of open groups.
 func (r *Router[K, T]) Len() int {
 	r.mu.Lock()
