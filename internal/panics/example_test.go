@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/stagecoach-go/stagecoach/internal/panics"
 )
@@ -19,6 +20,11 @@ func Example() {
 	}
 	err := run()
 	var pe *panics.Error
+	fmt.Println(err)
 	fmt.Println(errors.As(err, &pe), pe.Value, errors.Is(err, io.ErrUnexpectedEOF), len(pe.Stack) > 0)
-	// Output: true unexpected EOF true true
+	fmt.Println(strings.Contains(fmt.Sprintf("%+v", err), "goroutine "))
+	// Output:
+	// panic: unexpected EOF
+	// true unexpected EOF true true
+	// true
 }

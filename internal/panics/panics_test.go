@@ -39,6 +39,47 @@ func TestErrorCarriesValueAndStack(t *testing.T) {
 	assert.True(t, strings.HasPrefix(err.Error(), "panic: EOF"))
 }
 
+// Error is one line; the stack is in its field and in %+v only.
+func TestErrorIsOneLineAndPlusVAddsTheStack(t *testing.T) {
+	err := capture(panicker)
+	require.NotNil(t, err)
+	assert.Equal(t, "panic: EOF", err.Error())
+	assert.Equal(t, "panic: EOF", fmt.Sprintf("%v", err))
+	assert.Equal(t, "panic: EOF", fmt.Sprintf("%s", err))
+	assert.Equal(t, `"panic: EOF"`, fmt.Sprintf("%q", err))
+	plus := fmt.Sprintf("%+v", err)
+	assert.True(t, strings.HasPrefix(plus, "panic: EOF\n\n"), "%+v starts with the line and a blank line: %q", plus)
+	assert.Contains(t, plus, "panicker", "%+v prints the stack")
+	assert.Equal(t, "panic: EOF\n\n"+string(err.Stack), plus)
+}
+
+// Caught tells a panic from runtime.Goexit by what recover returned.
+func TestCaughtTellsPanicFromGoexit(t *testing.T) {
+	got := make(chan error, 1)
+	run := func(f func()) error {
+		go func() {
+			returned := false
+			defer func() {
+				if !returned {
+					got <- panics.Caught(recover())
+				} else {
+					got <- nil
+				}
+			}()
+			f()
+			returned = true
+		}()
+		return <-got
+	}
+	assert.ErrorIs(t, run(runtime.Goexit), panics.ErrGoexit)
+	err := run(panicker)
+	var pe *panics.Error
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, io.EOF, pe.Value)
+	assert.Contains(t, string(pe.Stack), "panicker", "the stack of the panicking goroutine")
+	assert.NoError(t, run(func() {}))
+}
+
 func TestUnwrapNonError(t *testing.T) {
 	err := capture(func() { panic(42) })
 	require.NotNil(t, err)
@@ -70,7 +111,8 @@ func TestAnyValueIsCarried(t *testing.T) {
 		}
 		require.NotNil(t, err)
 		assert.Equal(t, v, err.Value)
-		assert.Contains(t, err.Error(), fmt.Sprint(v))
+		assert.Equal(t, "panic: "+fmt.Sprint(v), err.Error())
+		assert.NotContains(t, err.Error(), "\n"+"goroutine ", "the stack is not in the one-line message")
 		assert.Contains(t, string(err.Stack), "capture")
 	})
 }
