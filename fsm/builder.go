@@ -17,7 +17,7 @@ type Observer[S comparable] struct {
 	// Enter is called before the stage of state runs.
 	Enter func(ctx context.Context, state S)
 	// Leave is called after it returned, with the next state it chose, how long it took and its
-	// error (a panic's error included).
+	// error: a *PanicError if it panicked, [ErrGoexit] if it called runtime.Goexit.
 	Leave func(ctx context.Context, state, next S, took time.Duration, err error)
 }
 

@@ -16,6 +16,7 @@ var (
 // deterministic: states and transitions come in registration order. A state whose name (as %v
 // prints it) is not a plain identifier gets an id sN and its name as a label.
 func (m *Machine[S, T]) Mermaid() string {
+	m.mustBuilt("Mermaid")
 	sN := func(i int, _ string) string { return fmt.Sprintf("s%d", i) }
 	ids := m.ids(func(i int, name string) string {
 		if plainID.MatchString(name) && name != "state" && !genID.MatchString(name) {
@@ -47,6 +48,7 @@ func (m *Machine[S, T]) Mermaid() string {
 // DOT returns the machine's graph in Graphviz's DOT language, terminal states drawn as double
 // circles. The output is deterministic: states and transitions come in registration order.
 func (m *Machine[S, T]) DOT() string {
+	m.mustBuilt("DOT")
 	ids := m.ids(func(_ int, name string) string { return strconv.Quote(name) },
 		func(i int, name string) string { return strconv.Quote(fmt.Sprintf("%s (%d)", name, i)) })
 	var b strings.Builder

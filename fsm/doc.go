@@ -35,16 +35,25 @@
 // the cause so that errors.Is and errors.As reach it, when:
 //   - a stage returns an error (the error is the cause; the stage's returned value is returned);
 //   - a stage returns a next state it did not declare ([ErrTransition]; the message names both
-//     states);
-//   - a stage panics (a *[PanicError] with the panic value and the stack is the cause; the calling
-//     goroutine carries on);
-//   - the context ends: it is checked before every stage, and the context's cause is the cause (a
-//     stage that blocks should watch ctx itself, which it is given);
+//     states; the value the stage was called with is returned);
+//   - a stage panics (a *[PanicError] with the panic value and the stack is the cause; the value
+//     the stage was called with is returned; the calling goroutine carries on);
+//   - the context has ended: it is checked before every stage, the first included, so a context
+//     that has already ended runs no stage, and the context's cause is the cause (a stage that
+//     blocks should watch ctx itself, which it is given);
 //   - the run has executed its step limit of stages ([ErrStepLimit]; [DefaultStepLimit] unless
 //     set with [Builder.StepLimit]), which stops runaway cycles.
 //
 // [Machine.Do] is Run without the final state: the work-func shape that pool.Run and
 // group.Router take, so a Machine plugs into them as m.Do.
+//
+// A stage that calls runtime.Goexit (what testing.T.FailNow does) ends the calling goroutine, as
+// it would without the machine: Run does not return, an [Observer]'s Leave gets [ErrGoexit], and
+// the Machine, which keeps no state of a run, is unaffected. Recovering from it is the caller's
+// business.
+//
+// Run on a Machine not made by [Builder.Build] (a zero Machine, or a nil *Machine when Build
+// failed) panics with a message naming the misuse.
 //
 // # Concurrency
 //
@@ -73,5 +82,5 @@
 // transition costs about 4 ns over the stage's own indirect call (for scale: a map lookup per
 // transition made a 4-stage run about 145 ns); a run of Steps, which need no next-state scan,
 // about 19 ns. With a cancellable context, about 24 ns (one atomic load of the context's state
-// between stages). 0 allocations a run.
+// before each stage). 0 allocations a run (TestRunAllocatesNothing checks it).
 package fsm

@@ -10,9 +10,14 @@ import (
 	"github.com/stagecoach-go/stagecoach/internal/panics"
 )
 
-// PanicError is the error a run gets (wrapped in a [StateError]) when a stage panicked: the
-// panic value and the stack where it was recovered.
+// PanicError is the error a run gets (wrapped in a [StateError]) when a stage panicked. Fields:
+// Value, the value passed to panic; Stack, the stack of the panicking goroutine. Error returns
+// one line ("panic: " and the value); %+v adds the stack.
 type PanicError = panics.Error
+
+// ErrGoexit is the error an [Observer]'s Leave gets when a stage called runtime.Goexit: the
+// calling goroutine ends, as it would without the machine, and Run does not return.
+var ErrGoexit = panics.ErrGoexit
 
 // Run errors, wrapped in a *[StateError] naming the state.
 var (
@@ -31,6 +36,15 @@ type StateError[S comparable] struct {
 }
 
 func (e *StateError[S]) Error() string { return fmt.Sprintf("fsm: state %v: %v", e.State, e.Err) }
+
+// Format prints Error for %v and %s; %+v formats Err with %+v, so a *[PanicError]'s stack shows.
+func (e *StateError[S]) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('+') {
+		_, _ = fmt.Fprintf(f, "fsm: state %v: %+v", e.State, e.Err)
+		return
+	}
+	_, _ = fmt.Fprintf(f, fmt.FormatString(f, verb), e.Error())
+}
 
 func (e *StateError[S]) Unwrap() error { return e.Err }
 
@@ -57,14 +71,17 @@ func newMachine[S comparable, T any](g *graph[S, T], start S, limit int, obs Obs
 // Run runs v through the machine from the start state until a terminal state and returns the
 // final value and the terminal state. On failure it returns the value as it was when the failing
 // stage was called (the stage's own returned value if it returned an error), the state the run
-// failed in, and a *[StateError]. Run blocks while stages run; it checks ctx between stages (the
-// caller decides whether to start a run at all).
+// failed in, and a *[StateError]. Run blocks while stages run; it checks ctx before every stage,
+// the first included, so a run with a context that has already ended runs no stage.
+//
+// Run panics, naming the misuse, if m is nil or was not made by [Builder.Build].
 //
 // High-level idea: the loop is the hot path of every fused design, so it does per stage only
-// what it must: a look at the context between stages (one atomic load), a step count, the indirect call of
-// the stage, and a scan of the stage's few declared next states, which both validates the
-// transition and gives the next node's index. One deferred recover covers the whole run.
+// what it must: a look at the context (one atomic load), a step count, the indirect call of the
+// stage, and a scan of the stage's few declared next states, which both validates the transition
+// and gives the next node's index. One deferred recover covers the whole run.
 func (m *Machine[S, T]) Run(ctx context.Context, v T) (out T, state S, err error) {
+	m.mustBuilt("Run")
 	cur := m.start
 	defer func() {
 		if p := recover(); p != nil {
@@ -76,7 +93,7 @@ func (m *Machine[S, T]) Run(ctx context.Context, v T) (out T, state S, err error
 		if n.terminal {
 			return v, n.state, nil
 		}
-		if steps > 0 && (steps >= m.limit || ctx.Err() != nil) {
+		if steps >= m.limit || ctx.Err() != nil {
 			return v, n.state, m.stopped(ctx, n.state, steps)
 		}
 		to := -1
@@ -86,15 +103,15 @@ func (m *Machine[S, T]) Run(ctx context.Context, v T) (out T, state S, err error
 			if m.obs == nil {
 				nv, next, err = n.fn(ctx, v)
 			} else {
-				next, nv, err = m.observed(ctx, n, v)
+				nv, next, err = m.observed(ctx, n, v)
 			}
 			if err != nil {
 				return nv, n.state, &StateError[S]{State: n.state, Err: err}
 			}
-			v = nv
 			if to = n.find(next); to < 0 {
 				return v, n.state, n.undeclared(next)
 			}
+			v = nv
 		} else {
 			nv, err := n.step(ctx, v)
 			if err != nil {
@@ -104,6 +121,21 @@ func (m *Machine[S, T]) Run(ctx context.Context, v T) (out T, state S, err error
 		}
 		cur = to
 	}
+}
+
+// mustBuilt panics, naming the call, if m cannot run: a nil *Machine, or a Machine not made by
+// Build (the zero value), which has no states. The check is inlined; the panic is not.
+func (m *Machine[S, T]) mustBuilt(call string) {
+	if m == nil || len(m.nodes) == 0 {
+		m.notBuilt(call)
+	}
+}
+
+func (m *Machine[S, T]) notBuilt(call string) {
+	if m == nil {
+		panic(fmt.Sprintf("fsm: %s on a nil *Machine (did Build return an error?)", call))
+	}
+	panic(fmt.Sprintf("fsm: %s on a Machine not built with Builder.Build", call))
 }
 
 // Do runs v through the machine like [Machine.Run], without the final state: the work-func shape
@@ -122,23 +154,32 @@ func (m *Machine[S, T]) stopped(ctx context.Context, state S, steps int) error {
 	return &StateError[S]{State: state, Err: fmt.Errorf("%w: %d stages run", ErrStepLimit, steps)}
 }
 
-func (m *Machine[S, T]) observed(ctx context.Context, n *node[S, T], v T) (next S, out T, err error) {
+// observed calls the stage of n between the Observer's hooks. Leave gets the stage's error, a
+// *PanicError if it panicked (the panic then goes on to Run's recover), or ErrGoexit if it called
+// runtime.Goexit (which goes on ending the goroutine).
+func (m *Machine[S, T]) observed(ctx context.Context, n *node[S, T], v T) (out T, next S, err error) {
 	if m.obs.Enter != nil {
 		m.obs.Enter(ctx, n.state)
 	}
 	began := time.Now()
+	returned := false
 	defer func() {
 		if m.obs.Leave == nil {
 			return
 		}
-		if p := recover(); p != nil {
-			m.obs.Leave(ctx, n.state, next, time.Since(began), fmt.Errorf("panic: %v", p))
-			panic(p)
+		if !returned {
+			p := recover()
+			m.obs.Leave(ctx, n.state, next, time.Since(began), panics.Caught(p))
+			if p != nil {
+				panic(p)
+			}
+			return
 		}
 		m.obs.Leave(ctx, n.state, next, time.Since(began), err)
 	}()
 	out, next, err = n.call(ctx, v)
-	return next, out, err
+	returned = true
+	return out, next, err
 }
 
 // call runs the node's stage, a Stage or a Step.
@@ -178,8 +219,11 @@ func (m *Machine[S, T]) indexOf(s S) int {
 	return -1
 }
 
-// Start returns the start state.
-func (m *Machine[S, T]) Start() S { return m.nodes[m.start].state }
+// Start returns the start state. Start panics if m was not made by [Builder.Build].
+func (m *Machine[S, T]) Start() S {
+	m.mustBuilt("Start")
+	return m.nodes[m.start].state
+}
 
 // States returns every state of the machine in the order they were registered.
 func (m *Machine[S, T]) States() []S {

@@ -17,8 +17,13 @@ import (
 )
 
 // scripted builds g with stages that choose their next state from choices, in turn, and record
-// every transition they take. A choice of -1 picks a state the stage did not declare.
-func scripted(g randomGraph, limit int, choices []int) (*fsm.Machine[int, int], *[][2]int, error) {
+// every transition they take; each stage adds 1 to the value. The choice [undeclared] picks a
+// state the stage did not declare. With observe, the machine has an Observer (the run's other path).
+// undeclared is the choice of an undeclared next state: a middle value, which rapid draws less
+// often than the ends of the range.
+const undeclared = 5
+
+func scripted(g randomGraph, limit int, choices []int, observe bool) (*fsm.Machine[int, int], *[][2]int, error) {
 	var path [][2]int
 	k := 0
 	b := fsm.NewBuilder[int, int]().StepLimit(limit)
@@ -32,48 +37,61 @@ func scripted(g randomGraph, limit int, choices []int) (*fsm.Machine[int, int], 
 			c := choices[k%len(choices)]
 			k++
 			to := g.n + 100 // declared by nobody
-			if c >= 0 {
+			if c != undeclared {
 				to = next[c%len(next)]
 			}
 			path = append(path, [2]int{s, to})
 			return v + 1, to, nil
 		}, next...)
 	}
+	if observe {
+		b.Observe(fsm.Observer[int]{Leave: func(context.Context, int, int, time.Duration, error) {}})
+	}
 	m, err := b.Build(g.start)
 	return m, &path, err
 }
 
 // Runs take only declared transitions and end in a terminal state, or fail naming the state for
-// an undeclared transition or the step limit.
+// an undeclared transition (returning the value the failing stage was called with) or the step
+// limit. Every graph is valid by construction, so every check runs the machine; the outcomes are
+// counted and logged.
 func TestRunTakesDeclaredTransitions(t *testing.T) {
+	outcomes := map[string]int{}
 	rapid.Check(t, func(t *rapid.T) {
-		g := drawGraph(t)
-		choices := rapid.SliceOfN(rapid.IntRange(-1, 5), 1, 20).Draw(t, "choices")
-		limit := rapid.IntRange(1, 40).Draw(t, "limit")
-		m, path, err := scripted(g, limit, choices)
-		if err != nil {
-			return // an invalid graph: TestBuildVerdictMatchesReachability covers it
-		}
+		g := drawValidGraph(t)
+		choices := rapid.SliceOfN(rapid.IntRange(0, 9), 1, 20).Draw(t, "choices")
+		limit := rapid.IntRange(1, 12).Draw(t, "limit")
+		m, path, err := scripted(g, limit, choices, rapid.Bool().Draw(t, "observed"))
+		require.NoError(t, err, "a valid graph builds")
 		v, state, err := m.Run(context.Background(), 0)
-		assert.Equal(t, len(*path), v, "each stage ran once a step")
+		require.NotEmpty(t, *path, "the start is a stage: at least one stage ran")
 		for _, tr := range *path {
 			if !slices.Contains(g.next[tr[0]], tr[1]) {
+				outcomes["undeclared transition"]++
 				require.ErrorIs(t, err, fsm.ErrTransition)
 				assert.Contains(t, err.Error(), fmt.Sprintf("state %d: undeclared transition: returned next state %d", tr[0], tr[1]))
 				assert.Equal(t, tr[0], state)
+				assert.Equal(t, len(*path)-1, v, "the value the failing stage was called with")
 				return
 			}
 		}
+		assert.Equal(t, len(*path), v, "each stage ran once a step")
 		if errors.Is(err, fsm.ErrStepLimit) {
+			outcomes["step limit"]++
 			assert.Len(t, *path, limit)
 			assert.False(t, m.IsTerminal(state))
+			assert.Equal(t, (*path)[len(*path)-1][1], state, "stopped before the stage it would run next")
 			return
 		}
+		outcomes["terminal state"]++
 		require.NoError(t, err)
 		assert.True(t, m.IsTerminal(state), "ends in a terminal state")
-		require.NotEmpty(t, *path)
 		assert.Equal(t, (*path)[len(*path)-1][1], state)
 	})
+	t.Logf("runs checked: %v", outcomes)
+	for _, o := range []string{"undeclared transition", "step limit", "terminal state"} {
+		assert.Positive(t, outcomes[o], "some runs ended by %s", o)
+	}
 }
 
 var errStage = errors.New("stage failed")
