@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -13,6 +14,29 @@ var Ours = []string{"pipe", "pool", "group"}
 type Env struct {
 	CPU, GoVersion, OSArch, Command string
 	Procs                           int
+}
+
+// Configuration keys the report command writes at the top of the raw output, so that a page
+// rebuilt from that file alone says how its numbers were taken.
+const (
+	ConfigGoVersion = "goversion"
+	ConfigCommand   = "report-command"
+)
+
+// EnvOf reads the environment of run from its configuration lines and benchmark names; what the
+// output does not record reads "not recorded".
+func EnvOf(run *Run) Env {
+	get := func(key string) string {
+		if v := run.Config[key]; v != "" {
+			return v
+		}
+		return "not recorded"
+	}
+	osArch := "not recorded"
+	if run.Config["goos"] != "" {
+		osArch = run.Config["goos"] + "/" + run.Config["goarch"]
+	}
+	return Env{CPU: get("cpu"), GoVersion: get(ConfigGoVersion), OSArch: osArch, Command: get(ConfigCommand), Procs: run.Procs}
 }
 
 // Page is the generated report: the markdown and the charts it links, by file name.
@@ -28,19 +52,26 @@ var Workloads = []struct{ Name, What string }{
 	{"W3", "64 streams of 10k items, 4 trivial stages, every stream checking it got exactly its own results"},
 }
 
-// Build renders the report of run.
+// Build renders the report of run. Sections whose benchmarks are not in run are left out.
 func Build(run *Run, env Env, preface string) Page {
 	p := Page{Charts: map[string]string{}}
 	var b strings.Builder
 	b.WriteString(preface)
-	fmt.Fprintf(&b, "\n## How these numbers were taken\n\n- Machine: %s, GOMAXPROCS %d, %s\n- Go: %s\n- Command: `%s`\n",
-		env.CPU, env.Procs, env.OSArch, env.GoVersion, env.Command)
+	procs := "not recorded"
+	if env.Procs > 0 {
+		procs = strconv.Itoa(env.Procs)
+	}
+	fmt.Fprintf(&b, "\n## How these numbers were taken\n\n- Machine: %s, GOMAXPROCS %s, %s\n- Go: %s\n- Command: `%s`\n",
+		env.CPU, procs, env.OSArch, env.GoVersion, env.Command)
 	b.WriteString("- Every run of every implementation is checked item by item (each item back exactly once, on its own stream, with the right value) before and while its time counts.\n")
 	b.WriteString("- Values are medians over the -count runs; ± is the largest distance of a run from the median. The machine is small and noisy: read ratios, not absolute times.\n")
 	for _, w := range Workloads {
 		b.WriteString(p.workload(run, w.Name, w.What))
 	}
 	b.WriteString(p.stages(run))
+	b.WriteString(p.w4(run))
+	b.WriteString(p.requestResponse(run))
+	b.WriteString(memory(run))
 	b.WriteString(fairness(run))
 	p.Markdown = b.String()
 	return p
@@ -62,12 +93,12 @@ func (p *Page) workload(run *Run, name, what string) string {
 		ns, _ := run.Stat(k, "ns/item")
 		by, _ := run.Stat(k, "B/item")
 		al, _ := run.Stat(k, "allocs/item")
-		fmt.Fprintf(&b, "| %s | %s | %.0f%% | %s | %s | %s |\n", label(impl), formatValue(ns.Median), 100*ns.Spread,
-			formatValue(by.Median), formatAllocs(al.Median), ratio(ns.Median, direct.Median))
+		fmt.Fprintf(&b, "| %s | %s | %.0f%% | %s | %s | %s |\n", label(impl), FormatValue(ns.Median), 100*ns.Spread,
+			FormatValue(by.Median), formatAllocs(al.Median), ratio(ns.Median, direct.Median))
 		bars = append(bars, Bar{Label: impl, Value: ns.Median, Ours: slices.Contains(Ours, impl)})
 	}
 	b.WriteString(winner(name, bars))
-	p.Charts[name+".svg"] = BarChart(name+": ns per item (shorter is better)", "ns/item", bars)
+	p.Charts[name+".svg"] = BarChart(name+": ns per item (shorter is better)", "ns per item", bars)
 	return b.String()
 }
 
@@ -99,19 +130,206 @@ func (p *Page) stages(run *Run) string {
 	b.WriteString("\n## Stages\n\n100k items through 1, 2, 4 and 8 trivial stages: what a stage costs in each design.\n\n![Stages](charts/stages.svg)\n\n")
 	b.WriteString("| implementation | stages=1 | stages=2 | stages=4 | stages=8 | added by 1→8 |\n|---|---:|---:|---:|---:|---:|\n")
 	var series []Series
+	added := map[string]float64{}
 	for _, impl := range impls {
 		sr := Series{Label: impl, Ours: slices.Contains(Ours, impl)}
 		fmt.Fprintf(&b, "| %s |", label(impl))
 		for _, x := range xs {
 			st, _ := run.Stat(Key{Workload: "Stages", Impl: impl, Param: "stages=" + x}, "ns/item")
 			sr.Values = append(sr.Values, st.Median)
-			fmt.Fprintf(&b, " %s |", formatValue(st.Median))
+			fmt.Fprintf(&b, " %s |", FormatValue(st.Median))
 		}
-		fmt.Fprintf(&b, " %s |\n", formatValue(sr.Values[3]-sr.Values[0]))
+		added[impl] = sr.Values[3] - sr.Values[0]
+		fmt.Fprintf(&b, " %s |\n", FormatValue(added[impl]))
 		series = append(series, sr)
 	}
-	p.Charts["stages.svg"] = LineChart("ns per item against the number of stages", "ns/item", xs, series)
+	b.WriteString("\nIn `pipe` and rill every stage is its own goroutine, so a stage adds a channel hand-over per item. " +
+		"In `pool`, `group`, conc, pond and errgroup one task carries an item through all its stages, so a stage adds " +
+		"a function call; what separates these designs is the fixed cost per item (the stages=1 column), not the stages. " +
+		"Differences of a few ns in the last column are within the noise of this machine.\n")
+	b.WriteString(fewestAdded(impls, added))
+	p.Charts["stages.svg"] = LineChart("ns per item by number of stages", "number of stages", "ns per item", xs, series)
 	return b.String()
+}
+
+// fewestAdded names the implementation other than direct whose items got the least dearer from 1
+// to 8 stages, and says whether it is ours.
+func fewestAdded(impls []string, added map[string]float64) string {
+	best := ""
+	for _, impl := range impls {
+		if impl != "direct" && (best == "" || added[impl] < added[best]) {
+			best = impl
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	if slices.Contains(Ours, best) {
+		return fmt.Sprintf("\nLeast added by 8 stages: **%s** (Stagecoach).\n", best)
+	}
+	return fmt.Sprintf("\nLeast added by 8 stages: **%s**, a peer.\n", best)
+}
+
+// paramValues returns the values of the parameter named name (clients, conc) that workload ran
+// with for any implementation, in increasing order.
+func paramValues(run *Run, workload, name string) []int {
+	var vs []int
+	for _, k := range run.Order {
+		v, ok := strings.CutPrefix(k.Param, name+"=")
+		if k.Workload != workload || !ok {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err == nil && !slices.Contains(vs, n) {
+			vs = append(vs, n)
+		}
+	}
+	slices.Sort(vs)
+	return vs
+}
+
+// w4 renders the I/O-bound workload: time per item by concurrency, against the ideal.
+func (p *Page) w4(run *Run) string {
+	impls := run.Impls("W4")
+	concs := paramValues(run, "W4", "conc")
+	if len(impls) == 0 || len(concs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n## W4\n\n20k items through 4 stages that each wait about 100 us without using the CPU, as a call to a " +
+		"database or a remote service does: what matters is how many items are in flight, not the cores. " +
+		"The ideal time an item is 4 x 100 us / concurrency; × ideal is the measured time over that, so 1.0× means the waits overlap perfectly.\n\n")
+	b.WriteString("![W4](charts/W4.svg)\n\n| implementation |")
+	for _, c := range concs {
+		fmt.Fprintf(&b, " conc=%d: ns/item | × ideal |", c)
+	}
+	b.WriteString("\n|---|" + strings.Repeat("---:|---:|", len(concs)) + "\n")
+	xs := make([]string, len(concs))
+	for i, c := range concs {
+		xs[i] = strconv.Itoa(c)
+	}
+	var series []Series
+	ideal := make([][]float64, len(concs))
+	for _, impl := range impls {
+		sr := Series{Label: impl, Ours: slices.Contains(Ours, impl)}
+		fmt.Fprintf(&b, "| %s |", label(impl))
+		for i, c := range concs {
+			k := Key{Workload: "W4", Impl: impl, Param: "conc=" + strconv.Itoa(c)}
+			ns, okNs := run.Stat(k, "ns/item")
+			xi, okXi := run.Stat(k, "x-ideal")
+			sr.Values = append(sr.Values, ns.Median)
+			fmt.Fprintf(&b, " %s | %s |", orDash(okNs, FormatValue(ns.Median)), orDash(okXi, fmt.Sprintf("%.2f×", xi.Median)))
+			if okNs && okXi && xi.Median > 0 {
+				ideal[i] = append(ideal[i], ns.Median/xi.Median)
+			}
+		}
+		b.WriteString("\n")
+		series = append(series, sr)
+	}
+	if ref, ok := medians(ideal); ok {
+		series = append(series, Series{Label: "ideal", Values: ref, Dashed: true})
+	}
+	p.Charts["W4.svg"] = LineChart("W4: ns per item by concurrency (lower is better)", "items in flight (concurrency)", "ns per item", xs, series)
+	return b.String()
+}
+
+// medians returns the median of each column, ok only if every column has a value.
+func medians(cols [][]float64) ([]float64, bool) {
+	out := make([]float64, len(cols))
+	for i, c := range cols {
+		if len(c) == 0 {
+			return nil, false
+		}
+		out[i] = median(c)
+	}
+	return out, true
+}
+
+func median(vs []float64) float64 {
+	vs = slices.Clone(vs)
+	slices.Sort(vs)
+	if len(vs)%2 == 0 {
+		return (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2
+	}
+	return vs[len(vs)/2]
+}
+
+// requestResponse renders the round-trip latencies by client count, with a chart for p50 and
+// one for p99.
+func (p *Page) requestResponse(run *Run) string {
+	impls := run.Impls("RequestResponse")
+	clients := paramValues(run, "RequestResponse", "clients")
+	if len(impls) == 0 || len(clients) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n## Request/response\n\nC clients share one instance; each submits one item and waits for its result before " +
+		"submitting the next, as an HTTP handler does. Latency is one round trip, from submit to result.\n\n" +
+		"![Request/response p50](charts/requestresponse-p50.svg)\n![Request/response p99](charts/requestresponse-p99.svg)\n\n" +
+		"| clients | implementation | p50 | p99 | round trips/s |\n|---:|---|---:|---:|---:|\n")
+	xs := make([]string, len(clients))
+	for i, c := range clients {
+		xs[i] = strconv.Itoa(c)
+	}
+	var p50s, p99s []Series
+	for _, impl := range impls {
+		p50s = append(p50s, Series{Label: impl, Ours: slices.Contains(Ours, impl)})
+		p99s = append(p99s, Series{Label: impl, Ours: slices.Contains(Ours, impl)})
+	}
+	var best []string
+	for i, c := range clients {
+		bestImpl, bestP99 := "", 0.0
+		for j, impl := range impls {
+			k := Key{Workload: "RequestResponse", Impl: impl, Param: "clients=" + xs[i]}
+			p50, ok50 := run.Stat(k, "p50-ns")
+			p99, ok99 := run.Stat(k, "p99-ns")
+			rt, okRt := run.Stat(k, "rt/s")
+			p50s[j].Values = append(p50s[j].Values, p50.Median/1000)
+			p99s[j].Values = append(p99s[j].Values, p99.Median/1000)
+			if !ok50 && !ok99 && !okRt {
+				continue
+			}
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", c, label(impl), orDash(ok50, FormatNs(p50.Median)),
+				orDash(ok99, FormatNs(p99.Median)), orDash(okRt, FormatCount(rt.Median)))
+			if ok99 && (bestImpl == "" || p99.Median < bestP99) {
+				bestImpl, bestP99 = impl, p99.Median
+			}
+		}
+		if bestImpl != "" {
+			best = append(best, fmt.Sprintf("%s at %d", label(bestImpl), c))
+		}
+	}
+	if len(best) > 0 {
+		fmt.Fprintf(&b, "\nLowest p99 by client count: %s.\n", strings.Join(best, "; "))
+	}
+	p.Charts["requestresponse-p50.svg"] = LineChart("Request/response: median round trip (lower is better)", "clients", "µs per round trip, p50", xs, p50s)
+	p.Charts["requestresponse-p99.svg"] = LineChart("Request/response: 99th percentile round trip (lower is better)", "clients", "µs per round trip, p99", xs, p99s)
+	return b.String()
+}
+
+// memory renders the heap an open group holds.
+func memory(run *Run) string {
+	var rows []string
+	for _, k := range run.Order {
+		if k.Workload != "GroupMemory" {
+			continue
+		}
+		st, ok := run.Stat(k, "B/group")
+		if !ok {
+			continue
+		}
+		name := strings.Trim(k.Impl+"/"+k.Param, "/")
+		what := "an open idle group"
+		if name != "" {
+			what += " (" + name + ")"
+		}
+		rows = append(rows, fmt.Sprintf("| heap held by %s | %s B | %.0f%% |\n", what, FormatCount(st.Median), 100*st.Spread))
+	}
+	if len(rows) == 0 {
+		return ""
+	}
+	return "\n## Memory\n\nWhat one open `group` costs while it waits for work: a server that keeps a group per connection pays this for every idle connection.\n\n" +
+		"| | bytes | ± |\n|---|---:|---:|\n" + strings.Join(rows, "")
 }
 
 func fairness(run *Run) string {
@@ -120,10 +338,13 @@ func fairness(run *Run) string {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString("\n## Fairness\n\nThe latency of one item of a new group while another group has a backlog of 100k W2 items queued, in multiples of one item's service time (a FIFO queue would give about 50,000; the target is at most 50).\n\n| implementation | latency/service | ± |\n|---|---:|---:|\n")
+	b.WriteString("\n## Fairness\n\nHow long one item of a newly opened group waits while another group has a backlog of 100k W2 items " +
+		"queued, in multiples of the time one item takes to run. A first-in-first-out queue would make it wait for the whole " +
+		"backlog, about 50,000; a value near 1 means the new group's item starts almost at once.\n\n" +
+		"| implementation | latency/service | ± |\n|---|---:|---:|\n")
 	for _, impl := range impls {
 		st, _ := run.Stat(Key{Workload: "Fairness", Impl: impl}, "latency/service")
-		fmt.Fprintf(&b, "| %s | %s | %.0f%% |\n", label(impl), formatValue(st.Median), 100*st.Spread)
+		fmt.Fprintf(&b, "| %s | %s | %.0f%% |\n", label(impl), FormatValue(st.Median), 100*st.Spread)
 	}
 	return b.String()
 }
@@ -133,6 +354,13 @@ func label(impl string) string {
 		return "**" + impl + "** (Stagecoach)"
 	}
 	return impl
+}
+
+func orDash(ok bool, s string) string {
+	if !ok {
+		return "-"
+	}
+	return s
 }
 
 func ratio(v, direct float64) string {
@@ -146,5 +374,35 @@ func formatAllocs(v float64) string {
 	if v < 0.01 {
 		return fmt.Sprintf("%.4f", v)
 	}
-	return formatValue(v)
+	return FormatValue(v)
+}
+
+// FormatNs prints a duration given in ns with a unit that keeps three significant figures:
+// 850 ns, 40.1 µs, 1.23 ms.
+func FormatNs(ns float64) string {
+	switch {
+	case ns >= 1e6:
+		return FormatValue(ns/1e6) + " ms"
+	case ns >= 1e3:
+		return FormatValue(ns/1e3) + " µs"
+	default:
+		return FormatValue(ns) + " ns"
+	}
+}
+
+// FormatCount prints a count rounded to a whole number with thousands separators: 12,345.
+func FormatCount(v float64) string {
+	neg := v < 0
+	digits := strconv.FormatFloat(max(v, -v), 'f', 0, 64)
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }

@@ -18,28 +18,39 @@ type Key struct {
 // Run is everything parsed from one or more benchmark outputs.
 type Run struct {
 	CPU     string
+	Procs   int                          // GOMAXPROCS, from the -N suffix of the names; 0 if none
+	Config  map[string]string            // the configuration lines (goos: linux), last value wins
 	Samples map[Key]map[string][]float64 // unit -> one value a -count run
 	Order   []Key                        // first-seen order
 }
 
-var line = regexp.MustCompile(`^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+(.+)$`)
+var (
+	line   = regexp.MustCompile(`^Benchmark(\S+?)(?:-(\d+))?\s+\d+\s+(.+)$`)
+	config = regexp.MustCompile(`^([a-z][^\sA-Z:]*):\s*(.*)$`)
+)
 
-// Parse reads benchmark output and collects its metrics.
+// Parse reads benchmark output in the Go benchmark format and collects its metrics and its
+// configuration lines. Lines of any other kind are skipped.
 func Parse(r io.Reader) (*Run, error) {
-	run := &Run{Samples: map[Key]map[string][]float64{}}
+	run := &Run{Samples: map[Key]map[string][]float64{}, Config: map[string]string{}}
 	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		text := sc.Text()
-		if cpu, ok := strings.CutPrefix(text, "cpu: "); ok {
-			run.CPU = cpu
+		if m := config.FindStringSubmatch(text); m != nil {
+			run.Config[m[1]] = m[2]
 			continue
 		}
 		m := line.FindStringSubmatch(text)
 		if m == nil {
 			continue
 		}
-		run.add(splitName(m[1]), m[2])
+		if m[2] != "" {
+			run.Procs, _ = strconv.Atoi(m[2])
+		}
+		run.add(splitName(m[1]), m[3])
 	}
+	run.CPU = run.Config["cpu"]
 	return run, sc.Err()
 }
 
@@ -93,6 +104,17 @@ func (run *Run) Stat(k Key, unit string) (Stat, bool) {
 		s.Spread = max(med-vs[0], vs[len(vs)-1]-med) / med
 	}
 	return s, true
+}
+
+// Params returns the parameters workload ran with for impl (clients=64), in first-seen order.
+func (run *Run) Params(workload, impl string) []string {
+	var params []string
+	for _, k := range run.Order {
+		if k.Workload == workload && k.Impl == impl {
+			params = append(params, k.Param)
+		}
+	}
+	return params
 }
 
 // Impls returns the implementations that ran workload, in first-seen order.
