@@ -1,0 +1,87 @@
+// Package jetstream feeds a [group.Router] from a durable NATS JetStream consumer, so that any
+// number of processes share one stream of work with nothing lost: each message is decoded into an
+// item, routed to a serial request group by a key derived from the message, processed by the
+// router's work func (typically an fsm.Machine's Do), and acknowledged only once its item
+// succeeded.
+//
+//	r := group.New[string](machine.Do)
+//	defer r.Shutdown(context.Background())
+//	f, err := jetstream.New(ctx, js, "ORDERS", "workers", r,
+//		func(m natsjs.Msg) (string, Order, error) { return jetstream.Token(m.Subject(), -1), decode(m.Data()) })
+//	if err != nil { return err } // the stream, the consumer or the dead-letter stream is missing
+//	return f.Run(ctx)             // until ctx ends; then drains and returns
+//
+// Here natsjs is github.com/nats-io/nats.go/jetstream, whose JetStream and Msg types the feed
+// takes. Every process runs the same code against the same durable consumer; the server spreads
+// the messages over them.
+//
+// # Delivery
+//
+// At least once. A message is acknowledged after its item's work func returned without error. A
+// failed item's message is negatively acknowledged with a delay from the [Backoff] policy (plain
+// Nak would ignore it) and delivered again, to this process or another; on the consumer's
+// MaxDeliver-th delivery it is dead-lettered instead. An error marked with [Permanent], a panic in
+// the work func (a bug, which retrying does not fix) and a message the decode func rejects (or
+// panics on: a poison message) are dead-lettered at once, on their first delivery. Dead-lettering
+// publishes the message, its headers and [HeaderReason], [HeaderError] and the other Dead-Letter
+// headers to the [DeadLetter] subject, waits for the stream to store it, and then terminates the
+// message; if the publication fails the message is retried instead, so it is never dropped.
+//
+// A message can therefore be processed more than once: when a process dies after the work but
+// before the acknowledgement reached the server, when AckWait expires, or when an acknowledgement
+// is lost with the connection. Make the sink idempotent with the message's stream sequence
+// (Msg.Metadata().Sequence.Stream), which is the same on every delivery: an upsert keyed by it, a
+// unique constraint, or a Nats-Msg-Id of stream and sequence when the sink is itself a stream.
+//
+// # Ordering
+//
+// Each key has one [group.Serial] group: this process runs a key's items one at a time, in the
+// order it received them, and the keys concurrently on the router's workers. Two limits, both
+// JetStream's: a retried message comes back after the key's later messages, and two processes
+// sharing a consumer can hold messages of the same key at once. For per-key order across
+// processes, partition the subjects (a stream subject transform with partition()) and give each
+// process the consumer of its partitions.
+//
+// # Backpressure and sizing
+//
+// A process holds at most [MaxInFlight] messages (received, not yet settled); while it holds that
+// many, the client's delivery goroutine waits and no more is pulled than the client's buffer of
+// MaxInFlight/2 messages. A key's messages beyond its group's [Window] wait in the feed in order,
+// without holding up other keys. Groups with no message stay open for reuse up to [IdleGroups],
+// least recently used closed first, so at most MaxInFlight+IdleGroups groups are open.
+//
+// The consumer's MaxAckPending bounds the unacknowledged messages of all processes together: set
+// it to at least processes × 1.5 × MaxInFlight to keep every process busy, or lower to cap the
+// whole cluster's work in progress. AckWait must cover a message's wait in the client's buffer;
+// once the feed holds a message it sends InProgress every [ProgressEvery] (a third of AckWait by
+// default), so long items and long queues behind a slow key do not expire.
+//
+// # Shutdown and failures
+//
+// When [Feed.Run]'s context ends, the feed stops pulling, processes what the client had pulled,
+// finishes and settles every held item, and closes its groups; past [DrainTimeout] it cancels the
+// work's context and hands the rest back (Nak without delay) for another process. A process that
+// dies instead loses nothing: the server redelivers what it had not acknowledged once AckWait
+// expires. A lost connection makes the feed wait while the client reconnects (configure the
+// nats.Conn to reconnect forever); acknowledgements made meanwhile are sent on reconnection, and
+// consumption resumes. Only a loss longer than [DisconnectTimeout] ends the run, with
+// [ErrDisconnected]. A missing stream, consumer or dead-letter stream is an error of [New] naming
+// it.
+//
+// # Panics
+//
+// A panic in the work func is recovered by the router and dead-letters the message with its stack
+// (ReasonPanic); a panic in the decode func makes the message poison (ReasonDecode). A panic in
+// the [OnError] func ends the run with that panic as Run's error. The feed's goroutines never
+// crash the process.
+//
+// # Counters
+//
+// [Feed.Stats] reports received, redelivered, processed, failed, retried, dead-lettered and held
+// messages beside the router's own [group.Stats]. Once settled, every received message is counted
+// in exactly one of Processed, Retried, DeadLettered and HandedBack.
+//
+// # Cost
+//
+// See docs/scale-out.md for the measured throughput against a plain nats.go consume loop.
+package jetstream

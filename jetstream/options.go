@@ -1,0 +1,144 @@
+package jetstream
+
+import (
+	"fmt"
+	"time"
+)
+
+// Defaults of the options.
+const (
+	DefaultMaxInFlight       = 512
+	DefaultWindow            = 64
+	DefaultIdleGroups        = 128
+	DefaultDisconnectTimeout = time.Minute
+	DefaultDrainTimeout      = 30 * time.Second
+)
+
+// An Option configures a [Feed] at [New].
+type Option interface{ apply(*options) }
+
+type options struct {
+	deadLetter  string
+	backoff     func(int) time.Duration
+	maxInFlight int
+	window      int
+	idleGroups  int
+	progress    time.Duration
+	disconnect  time.Duration
+	drain       time.Duration
+	onError     func(error)
+}
+
+type optionFunc func(*options)
+
+func (f optionFunc) apply(o *options) { f(o) }
+
+func newOptions(opts []Option) options {
+	o := options{
+		maxInFlight: DefaultMaxInFlight,
+		window:      DefaultWindow,
+		idleGroups:  DefaultIdleGroups,
+		disconnect:  DefaultDisconnectTimeout,
+		drain:       DefaultDrainTimeout,
+	}
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	o.window = min(o.window, o.maxInFlight)
+	return o
+}
+
+// DeadLetter sets the subject that messages are published to before they are terminated
+// (default "deadletter.<stream>.<consumer>"). A stream must capture it: [New] checks that one does.
+// DeadLetter panics if subject is empty.
+func DeadLetter(subject string) Option {
+	if subject == "" {
+		panic("jetstream: DeadLetter subject must not be empty")
+	}
+	return optionFunc(func(o *options) { o.deadLetter = subject })
+}
+
+// Backoff sets the delay before a failed message is delivered again, as a function of the
+// deliveries it has had (1 after its first failure). The default is the consumer's BackOff list
+// if it has one, else Exponential(time.Second, time.Minute). Backoff panics if policy is nil.
+func Backoff(policy func(deliveries int) time.Duration) Option {
+	if policy == nil {
+		panic("jetstream: Backoff policy must not be nil")
+	}
+	return optionFunc(func(o *options) { o.backoff = policy })
+}
+
+// MaxInFlight bounds the messages the feed holds: received from the consumer and not yet
+// acknowledged, negatively acknowledged or terminated (default [DefaultMaxInFlight]). The feed
+// asks the server for at most n/2 more (rounded up) ahead of them, so one process has at most
+// about 1.5·n unacknowledged messages; see the package documentation for sizing MaxAckPending.
+// MaxInFlight panics if n is below 1.
+func MaxInFlight(n int) Option {
+	if n < 1 {
+		panic(fmt.Sprintf("jetstream: MaxInFlight must be at least 1, got %d", n))
+	}
+	return optionFunc(func(o *options) { o.maxInFlight = n })
+}
+
+// Window sets the window of each key's group (default [DefaultWindow], at most MaxInFlight):
+// how many of one key's messages are handed to the router at once. A key's messages beyond it
+// wait in the feed, in order, without holding up other keys. Window panics if n is below 1.
+func Window(n int) Option {
+	if n < 1 {
+		panic(fmt.Sprintf("jetstream: Window must be at least 1, got %d", n))
+	}
+	return optionFunc(func(o *options) { o.window = n })
+}
+
+// IdleGroups bounds the groups the feed keeps open with no message in them (default
+// [DefaultIdleGroups]); beyond it the least recently used is closed. 0 closes every group as soon
+// as it empties. IdleGroups panics if n is negative.
+func IdleGroups(n int) Option {
+	if n < 0 {
+		panic(fmt.Sprintf("jetstream: IdleGroups must not be negative, got %d", n))
+	}
+	return optionFunc(func(o *options) { o.idleGroups = n })
+}
+
+// ProgressEvery sets how often the feed tells the server that a message it holds is still being
+// worked on (InProgress), so that AckWait does not expire under a long item or a long queue.
+// The default is a third of the shortest of the consumer's AckWait and BackOff durations.
+// ProgressEvery panics if d is not positive.
+func ProgressEvery(d time.Duration) Option {
+	if d <= 0 {
+		panic(fmt.Sprintf("jetstream: ProgressEvery must be positive, got %v", d))
+	}
+	return optionFunc(func(o *options) { o.progress = d })
+}
+
+// DisconnectTimeout sets how long the feed waits for a lost connection to come back before
+// [Feed.Run] gives up with an error wrapping [ErrDisconnected] (default
+// [DefaultDisconnectTimeout]). DisconnectTimeout panics if d is not positive.
+func DisconnectTimeout(d time.Duration) Option {
+	if d <= 0 {
+		panic(fmt.Sprintf("jetstream: DisconnectTimeout must be positive, got %v", d))
+	}
+	return optionFunc(func(o *options) { o.disconnect = d })
+}
+
+// DrainTimeout bounds a graceful shutdown (default [DefaultDrainTimeout]): once Run's context
+// ends, the feed finishes and acknowledges what it holds for at most d; then it cancels the
+// work's context, and the items not finished are negatively acknowledged for immediate
+// redelivery. DrainTimeout panics if d is not positive.
+func DrainTimeout(d time.Duration) Option {
+	if d <= 0 {
+		panic(fmt.Sprintf("jetstream: DrainTimeout must be positive, got %v", d))
+	}
+	return optionFunc(func(o *options) { o.drain = d })
+}
+
+// OnError sets a func that is told of every run-time error the feed survives: a failed
+// acknowledgement or dead-letter publication, a consumer error such as missed heartbeats. It is
+// called from the feed's goroutines, possibly from several at once, and must not block for
+// long. A panic in it ends [Feed.Run] with that panic as its error. OnError panics if f is nil.
+func OnError(f func(error)) Option {
+	if f == nil {
+		panic("jetstream: OnError func must not be nil")
+	}
+	return optionFunc(func(o *options) { o.onError = f })
+}
