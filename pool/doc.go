@@ -10,11 +10,13 @@
 // # Results
 //
 // Every item read from the source yields exactly one result: the work func's value, or an error
-// with the item as it came from the source. Results come in completion order by default, which is
-// fastest; with [Ordered] they come in the order the items came from the source, and the pool
-// holds back at most the reorder window ([Window]) of finished results while an earlier item is
-// still running. Each range over the sequence [Run] returns is one run: it reads the source from
-// the start.
+// with the item as it came from the source ([Map], whose results are of another type, gives the
+// zero value and an *[ItemError] that carries the item). Results come in completion order by
+// default, which is fastest; with [Ordered] they come in the order the items came from the
+// source, and at most the reorder window ([Window]) of items are claimed by workers and not yet
+// delivered, so at most that many finished results are held back while an earlier item is still
+// running. Each range over the sequence [Run] returns is one run: it reads the source from the
+// start.
 //
 // # Errors
 //
@@ -26,10 +28,11 @@
 // exact, a fail-fast worker starts each item under the read side of a lock that the consumer
 // takes before it delivers the error, which costs a shared atomic an item in fail-fast runs only.
 //
-// When the context passed to [Run] ends, no item starts any more: every item already read from
-// the source gets the context's cause as its error (the work func is not called for it), and the
-// last result is (zero value, cause), which tells the consumer that the source was not read to its
-// end. A fail-fast run ends with the cause alone.
+// The context is checked before every item, and a run whose context has ended starts nothing:
+// the source is not read further, every item already read gets the context's cause as its error
+// (the work func is not called for it), and the last result is (zero value, cause), which tells
+// the consumer that the source was not read to its end. A fail-fast run ends with the cause
+// alone, whenever the context ends: before, during or after the source is read.
 //
 // # Panics
 //
@@ -38,6 +41,14 @@
 // error). The other items and the workers carry on. With [Repanic] the consumer's goroutine
 // re-raises the *[PanicError] instead, once every goroutine of the run has ended, so the panic
 // surfaces where the results are read, as it would in a sequential loop.
+//
+// A panic of the source (an iter.Seq that meets bad input, say) never crashes the process from
+// the goroutine that reads it: it ends the run as the end of the context does, with the panic
+// as the cause. No item starts any more, every item already read gets an error that wraps the
+// *[PanicError], and the run's last result is that error; with [Repanic] the consumer's
+// goroutine re-raises the *[PanicError] instead. A work func or source that calls
+// runtime.Goexit (as testing.T.FailNow does) is treated like one that panicked, with [ErrGoexit]:
+// the item fails, and the worker, whose goroutine cannot be saved, is replaced.
 //
 // # Goroutines and stopping early
 //
@@ -50,17 +61,24 @@
 // run over a channel that delivers nothing still ends at once when the context ends.
 //
 // [RunChan] delivers results on a channel, which is closed once every goroutine of the run has
-// ended. A consumer that stops reading it early cancels the context; it need not drain.
+// ended. Read it until it is closed: after the context ends it still carries a result for every
+// item the run took from the source, and the cause last. To stop early, cancel the context and
+// drain the channel, which then takes only as long as the work funcs already running.
 //
 // # Batching
 //
 // The reader publishes items into fixed chunks of 256 with one atomic store per item and no lock;
 // an idle worker claims a run of published items with one compare-and-swap, processes them with
-// no synchronisation at all, and hands over all their results at once. When the source is fast,
-// claims are large and the per-item cost of the hand-over is a fraction of a nanosecond; when it
-// is slow, a worker takes each item as soon as it is published and never waits to fill a batch.
-// Memory is bounded: at most 2 x workers + 2 chunks and two result batches a worker exist, so the
-// heap stays flat however many items stream through.
+// no synchronisation at all, and hands over all their results at once. A worker learns how long
+// its items take and claims about 20 us of work at a time (at most [MaxBatch] items, and at most
+// its share of what is published): cheap items move in large batches, so the per-item cost of
+// the hand-over is a fraction of a nanosecond; slow items go one at a time, spread over the idle
+// workers, and each result is handed over as soon as its item is done. A result waits for at
+// most about 20 us of its batch-mates' work at the rate measured so far; only an item much slower
+// than those before it can hold back the few results claimed with it. When the source is slow,
+// a worker takes each item as soon as it is published and never waits to fill a batch. Memory is
+// bounded: at most 2 x workers + 2 chunks and two result batches a worker exist, so the heap
+// stays flat however many items stream through. docs/pool.md states the feed's invariants.
 //
 // # Cost
 //

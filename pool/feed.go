@@ -23,18 +23,18 @@ import (
 // asleep. The producer takes one count for each token it sends, so it sends one token a sleeper,
 // not one an item.
 type feed[T any] struct {
-	head   atomic.Pointer[chunk[T]]
+	head   atomic.Pointer[chunk[T]] // written only under headMu, by advance
+	headMu sync.Mutex
 	closed atomic.Bool // the producer has published its last item
 	_      [64]byte    // keep idle, which the producer reads on every item, on a line of its own
 	idle   atomic.Int32
 	_      [60]byte
 
-	wakeCh    chan struct{} // wake-up tokens for sleeping workers
-	closedCh  chan struct{} // closed with closed
-	stopCh    chan struct{} // closed with stopping
-	stopOnce  sync.Once
-	cancelled <-chan struct{} // the run's context is done: the producer stops waiting for chunks
-	stopping  atomic.Bool
+	wakeCh   chan struct{} // wake-up tokens for sleeping workers
+	closedCh chan struct{} // closed with closed
+	stopCh   chan struct{} // closed with stopping
+	stopOnce sync.Once
+	stopping atomic.Bool
 
 	free chan *chunk[T] // recycled chunks; its capacity bounds the chunks in use
 
@@ -61,24 +61,18 @@ type chunk[T any] struct {
 	items [chunkSize]T
 }
 
-func newFeed[T any](maxChunks, workers int, cancelled <-chan struct{}) *feed[T] {
+func newFeed[T any](maxChunks, workers int) *feed[T] {
 	f := &feed[T]{
-		free:      make(chan *chunk[T], maxChunks),
-		wakeCh:    make(chan struct{}, workers),
-		closedCh:  make(chan struct{}),
-		stopCh:    make(chan struct{}),
-		cancelled: cancelled,
+		free:     make(chan *chunk[T], maxChunks),
+		wakeCh:   make(chan struct{}, workers),
+		closedCh: make(chan struct{}),
+		stopCh:   make(chan struct{}),
 	}
-	f.tail = f.newChunk(0)
+	f.tail = new(chunk[T])
+	f.tail.reset(0)
 	f.made = 1
 	f.head.Store(f.tail)
 	return f
-}
-
-func (f *feed[T]) newChunk(base uint64) *chunk[T] {
-	c := new(chunk[T])
-	c.reset(base)
-	return c
 }
 
 // reset prepares a chunk for reuse. The state is stored last: a worker that claims from the chunk
@@ -91,8 +85,10 @@ func (c *chunk[T]) reset(base uint64) {
 	c.state.Store((c.state.Load()>>32 + 1) << 32)
 }
 
-// push publishes v. It reports false, without publishing, when the run stopped while the producer
-// waited for a free chunk.
+// push publishes v. It reports false, without publishing, when the consumer stopped while the
+// producer waited for a free chunk. It does not give up when the run's context ends: chunks
+// then free up fast, as workers skip their items, and an item read from the source must get
+// its result.
 func (f *feed[T]) push(v T, quit <-chan struct{}) bool {
 	if f.n == chunkSize && !f.grow(quit) {
 		return false
@@ -121,8 +117,6 @@ func (f *feed[T]) grow(quit <-chan struct{}) bool {
 			select {
 			case c = <-f.free:
 			case <-quit:
-				return false
-			case <-f.cancelled:
 				return false
 			}
 		}
@@ -181,6 +175,9 @@ func (f *feed[T]) claim(limit, workers int) (c *chunk[T], lo, hi int, ok bool) {
 		c = f.head.Load()
 		st := c.state.Load()
 		pub, taken := int(c.pub.Load()), int(uint32(st)) // state first: see reset
+		if f.head.Load() != c {
+			continue // c may have been recycled since it was read: st may be of its next use
+		}
 		if taken < pub {
 			k := min(limit, (pub-taken+workers-1)/workers)
 			if c.state.CompareAndSwap(st, st+uint64(k)) {
@@ -188,14 +185,35 @@ func (f *feed[T]) claim(limit, workers int) (c *chunk[T], lo, hi int, ok bool) {
 			}
 			continue
 		}
-		next := c.next.Load()
-		if taken < chunkSize || next == nil {
+		if taken < chunkSize || !f.advance() {
 			return nil, 0, 0, false
 		}
-		if f.head.CompareAndSwap(c, next) {
-			f.release(c, 1)
-		}
 	}
+}
+
+// advance moves the head past a chunk whose every item is claimed, once the producer has linked
+// the next one. It reports false when there is nothing to move to yet.
+//
+// The move is decided under headMu on the head as it is now, never on values a worker read
+// earlier: a chunk can be recycled and become the head again between a worker's reads of the
+// head, its state and its next link, so a decision taken on those reads could skip the unclaimed
+// items of the chunk's new use. Under the lock, the head cannot change and cannot be recycled
+// (it holds a reference to itself), so its state and next link are those of its current use. The
+// lock is taken once a chunk, not once an item.
+func (f *feed[T]) advance() bool {
+	f.headMu.Lock()
+	defer f.headMu.Unlock()
+	c := f.head.Load()
+	if uint32(c.state.Load()) < chunkSize {
+		return true // another worker moved the head already: look at the new one
+	}
+	next := c.next.Load()
+	if next == nil {
+		return false
+	}
+	f.head.Store(next)
+	f.release(c, 1)
+	return true
 }
 
 // release records that k items (or, with k = 1 from the head's move, the head's reference) of c

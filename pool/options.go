@@ -33,13 +33,13 @@ func newOptions(opts []Option) options {
 	return o
 }
 
-// claimLimit is the most items a worker takes at once: MaxBatch, and in ordered runs small enough
-// that every worker's two result batches together stay within the reorder window.
+// claimLimit is the most items a worker takes at once: MaxBatch, and in ordered runs no more
+// than the reorder window.
 func (o options) claimLimit() int {
 	if !o.ordered {
 		return o.maxBatch
 	}
-	return max(1, min(o.maxBatch, o.window/(2*o.workers)))
+	return min(o.maxBatch, o.window)
 }
 
 type optionFunc func(*options)

@@ -1,11 +1,15 @@
 package pool
 
-import "github.com/stagecoach-go/stagecoach/internal/panics"
+import (
+	"time"
 
-// batch carries the results of one claim (a run of consecutive items) from a worker to the
-// consumer. Each worker owns two and gets them back from the consumer, so the steady state
-// allocates nothing, and in an ordered run the worker holding the item the consumer waits for
-// always has a batch to put it in (its earlier batches were all delivered).
+	"github.com/stagecoach-go/stagecoach/internal/panics"
+)
+
+// batch carries the results of one or more claims (runs of consecutive items, in an ordered
+// run) from a worker to the consumer. Each worker owns two and gets them back from the consumer,
+// so the steady state allocates nothing, and in an ordered run the worker holding the item the
+// consumer waits for always has a batch to put it in (its earlier batches were all delivered).
 type batch[T any] struct {
 	base  uint64 // sequence number of the first item
 	n     int    // items claimed into the batch: the results, and in a failed run, items skipped
@@ -26,32 +30,84 @@ func (b *batch[T]) add(v T, err error) {
 	b.vals = append(b.vals, v)
 }
 
-type worker[T any] struct {
-	r     *run[T]
-	free  chan *batch[T]
-	limit int // most items in one batch
+// batchTime is about how long a worker works on one batch before it hands the batch over: long
+// enough to amortise the hand-over on cheap items, short enough that a finished result does not
+// wait long for its batch-mates. A worker learns its items' service time and claims about this
+// much work at a time, so slow items go one by one and are spread over the idle workers.
+const batchTime = 20 * time.Microsecond
+
+type worker[In, Out any] struct {
+	r     *run[In, Out]
+	free  chan *batch[Out]
+	max   int           // most items in one batch
+	limit int           // most items in the next claim: about batchTime of work, learned
+	per   time.Duration // moving average of an item's service time
+	// resume is where a replacement worker goes on when the work func called runtime.Goexit.
+	resume resumePoint[In, Out]
 }
 
-func newWorker[T any](r *run[T], _ int) *worker[T] {
-	w := &worker[T]{r: r, free: make(chan *batch[T], 2), limit: r.o.claimLimit()}
+// resumePoint is a run of items a worker was processing when its goroutine ended in
+// runtime.Goexit: items next to hi of c are still to run into b, and lo to hi to release.
+type resumePoint[In, Out any] struct {
+	b            *batch[Out]
+	c            *chunk[In]
+	lo, next, hi int
+	began        time.Time
+}
+
+func newWorker[In, Out any](r *run[In, Out]) *worker[In, Out] {
+	w := &worker[In, Out]{r: r, free: make(chan *batch[Out], 2), max: r.o.claimLimit(), limit: 1}
 	for range cap(w.free) {
-		w.free <- &batch[T]{vals: make([]T, 0, r.o.claimLimit()), owner: w.free}
+		w.free <- &batch[Out]{vals: make([]Out, 0, w.max), owner: w.free}
 	}
 	return w
 }
 
 // loop takes runs of items from the feed and processes them until the feed is drained or the run
-// stops. The last worker to leave closes the results channel.
-func (w *worker[T]) loop() {
-	defer w.exit()
+// stops.
+func (w *worker[In, Out]) loop() {
+	defer w.leave()
+	w.serve()
+}
+
+// leave ends the worker's goroutine. The last worker to leave closes the results channel. A
+// worker whose work func called runtime.Goexit is replaced instead: its goroutine is ending,
+// and a new one takes over its batch and goes on where it stopped.
+func (w *worker[In, Out]) leave() {
+	if rp := w.resume; rp.b != nil {
+		w.resume = resumePoint[In, Out]{}
+		w.r.wg.Go(func() { // owned by the run, as the worker it replaces
+			defer w.leave()
+			w.process(rp.b, rp.c, rp.lo, rp.next, rp.hi)
+			if w.fill(rp.b, rp.c, rp.lo, rp.hi, rp.began) {
+				w.serve()
+			}
+		})
+		return
+	}
+	if w.r.live.Add(-1) == 0 {
+		close(w.r.out)
+	}
+}
+
+// serve is the worker's life: take a free batch, claim items, fill the batch and hand it over.
+func (w *worker[In, Out]) serve() {
 	r := w.r
 	for !r.feed.stopping.Load() {
 		b, ok := w.batch()
 		if !ok {
 			return
 		}
-		r.feed.gather(w.limit)
-		c, lo, hi, ok := r.feed.claim(w.limit, r.o.workers)
+		limit := w.claimable(w.limit)
+		if limit == 0 {
+			w.free <- b
+			return
+		}
+		r.feed.gather(limit)
+		c, lo, hi, ok := r.feed.claim(limit, r.o.workers)
+		if hi-lo < limit {
+			w.unclaim(limit - (hi - lo))
+		}
 		if !ok {
 			w.free <- b
 			if !r.feed.wait() {
@@ -60,27 +116,41 @@ func (w *worker[T]) loop() {
 			continue
 		}
 		b.base = c.base + uint64(lo)
-		if !w.fill(b, c, lo, hi) {
+		began := time.Now()
+		w.process(b, c, lo, lo, hi)
+		if !w.fill(b, c, lo, hi, began) {
 			return
 		}
 	}
 }
 
-// fill processes a claimed run of items into b and, while b has room and more items are
-// published that follow on from b's (any items, in an unordered run), claims and processes them
-// too, so that a worker that keeps finding a few items at a time still hands its results over in
-// full batches. It never waits for items. It reports false when the run stopped.
-func (w *worker[T]) fill(b *batch[T], c *chunk[T], lo, hi int) bool {
+// fill accounts for the processed run lo to hi of c and, while b has room, less than batchTime
+// has passed since began, and more items are published that follow on from b's (any items, in
+// an unordered run), claims and processes them too, so that a worker that keeps finding a few
+// items at a time still hands its results over in full batches. It never waits for items. It
+// hands b over and reports false when the run stopped.
+func (w *worker[In, Out]) fill(b *batch[Out], c *chunk[In], lo, hi int, began time.Time) bool {
 	r := w.r
 	for {
-		w.process(c, lo, hi, b)
 		b.n += hi - lo
 		r.feed.release(c, hi-lo)
-		if b.n >= w.limit {
+		took := time.Since(began)
+		w.learn(took, hi-lo)
+		if b.n >= w.max || took >= batchTime {
+			break
+		}
+		limit := min(w.limit, w.max-b.n)
+		if w.r.window != nil {
+			limit = w.r.window.tryTake(limit) // never wait holding results: hand them over
+		}
+		if limit == 0 {
 			break
 		}
 		var ok bool
-		c, lo, hi, ok = r.feed.claim(w.limit-b.n, r.o.workers)
+		c, lo, hi, ok = r.feed.claim(limit, r.o.workers)
+		if hi-lo < limit {
+			w.unclaim(limit - (hi - lo))
+		}
 		if !ok {
 			break
 		}
@@ -95,17 +165,45 @@ func (w *worker[T]) fill(b *batch[T], c *chunk[T], lo, hi int) bool {
 			}
 			b.base = c.base + uint64(lo)
 		}
+		began = time.Now()
+		w.process(b, c, lo, lo, hi)
 	}
 	return w.send(b)
 }
 
-func (w *worker[T]) exit() {
-	if w.r.live.Add(-1) == 0 {
-		close(w.r.out)
+// learn updates the moving average of an item's service time, and from it the size of the next
+// claim: about batchTime of work, at least one item, at most a batch.
+func (w *worker[In, Out]) learn(took time.Duration, items int) {
+	if items == 0 {
+		return
+	}
+	per := took/time.Duration(items) + 1
+	if w.per == 0 {
+		w.per = per
+	} else {
+		w.per = (3*w.per + per) / 4
+	}
+	w.limit = int(max(1, min(time.Duration(w.max), batchTime/w.per)))
+}
+
+// claimable takes credits of the reorder window for up to k items, in an ordered run, waiting
+// for one if need be, and returns how many items may be claimed: k in an unordered run. It
+// returns 0 when the run stops while it waits.
+func (w *worker[In, Out]) claimable(k int) int {
+	if w.r.window == nil {
+		return k
+	}
+	return w.r.window.take(k, w.r.quit)
+}
+
+// unclaim gives back credits taken for items that were not claimed.
+func (w *worker[In, Out]) unclaim(k int) {
+	if w.r.window != nil {
+		w.r.window.give(k)
 	}
 }
 
-func (w *worker[T]) batch() (*batch[T], bool) {
+func (w *worker[In, Out]) batch() (*batch[Out], bool) {
 	select {
 	case b := <-w.free:
 		return b, true
@@ -114,7 +212,7 @@ func (w *worker[T]) batch() (*batch[T], bool) {
 	}
 }
 
-func (w *worker[T]) send(b *batch[T]) bool {
+func (w *worker[In, Out]) send(b *batch[Out]) bool {
 	select {
 	case w.r.out <- b:
 		return true
@@ -123,67 +221,62 @@ func (w *worker[T]) send(b *batch[T]) bool {
 	}
 }
 
-// process runs items lo to hi of c into b, carrying on after an item whose work func panicked.
-func (w *worker[T]) process(c *chunk[T], lo, hi int, b *batch[T]) {
-	for i := lo; i < hi; {
-		i = w.processFrom(c, i, hi, b)
+// process runs items from to hi of c into b (lo is where the claim began), carrying on after
+// an item whose work func panicked.
+func (w *worker[In, Out]) process(b *batch[Out], c *chunk[In], lo, from, hi int) {
+	for i := from; i < hi; {
+		i = w.processFrom(b, c, lo, i, hi)
 	}
 }
 
 // processFrom runs items i to hi of c and returns hi, or the index after an item whose work func
 // panicked. One deferred recover covers the whole run of items, so a run costs one defer, not one
-// an item.
-func (w *worker[T]) processFrom(c *chunk[T], i, hi int, b *batch[T]) (next int) {
-	r := w.r
+// an item. A work func that calls runtime.Goexit fails its item with [ErrGoexit]; the goroutine
+// cannot be saved, so the worker records where it was for its replacement (see leave).
+func (w *worker[In, Out]) processFrom(b *batch[Out], c *chunk[In], lo, i, hi int) (next int) {
+	returned := false
 	defer func() {
-		if v := recover(); v != nil {
-			w.failed(b, c.items[i], panics.New(v))
-			next = i + 1
+		if returned {
+			return
+		}
+		err := panics.Caught(recover())
+		w.failedItem(b, c.items[i], err)
+		next = i + 1
+		if err == panics.ErrGoexit {
+			w.resume = resumePoint[In, Out]{b: b, c: c, lo: lo, next: i + 1, hi: hi, began: time.Now()}
 		}
 	}()
 	for ; i < hi; i++ {
-		v := c.items[i]
-		if r.o.failFast {
-			w.runGated(b, v)
-			continue
-		}
-		if r.done.Load() {
-			b.add(v, r.cause())
-			continue
-		}
-		out, err := r.fn(r.ctx, v)
-		if err != nil {
-			w.failed(b, v, err)
-			continue
-		}
-		b.vals = append(b.vals, out)
+		w.item(b, c.items[i])
 	}
+	returned = true
 	return hi
 }
 
-// failed records item v's error: in b, and as the run's first error when it fails fast.
-func (w *worker[T]) failed(b *batch[T], v T, err error) {
-	if w.r.o.failFast {
-		w.r.fail(v, err)
-	}
-	b.add(v, err)
-}
-
-// runGated runs v in a fail-fast run: it decides to start v and runs it under the read side of
-// the run's gate, so that the consumer, which takes the write side before it delivers the first
-// error, knows that every item started before the error was recorded has finished, and that no
-// item starts after it.
-func (w *worker[T]) runGated(b *batch[T], v T) {
+// item runs the work func on v into b, or skips it with the cause once the run's context has
+// ended. In a fail-fast run it does so under the read side of the run's gate (see stop.go).
+func (w *worker[In, Out]) item(b *batch[Out], v In) {
 	r := w.r
-	r.gate.RLock()
-	defer r.gate.RUnlock()
-	if r.done.Load() {
+	if r.o.failFast {
+		r.gate.RLock()
+		defer r.gate.RUnlock()
+	}
+	if r.ctx.Err() != nil {
+		w.failedItem(b, v, r.cause())
 		return
 	}
 	out, err := r.fn(r.ctx, v)
 	if err != nil {
-		w.failed(b, v, err)
+		w.failedItem(b, v, err)
 		return
 	}
 	b.vals = append(b.vals, out)
+}
+
+// failedItem records item v's error: in b, and as the run's first error when it fails fast.
+func (w *worker[In, Out]) failedItem(b *batch[Out], v In, err error) {
+	if w.r.o.failFast {
+		w.r.fail(v, err)
+	}
+	b.add(w.r.failed(v, err))
 }

@@ -1,0 +1,94 @@
+package pool
+
+import (
+	"context"
+	"errors"
+)
+
+// How a run ends. Every way goes through the run's context, so that one check, ctx.Err() before
+// each item, is all a worker needs, and it is exact: nothing starts after the context ended.
+//
+//  1. Something ends the run's context: the parent context ends; the consumer stops ranging
+//     (stop, with errConsumerStopped); a fail-fast run records its first error (fail); the source
+//     panics (produce). Each cancels the run's context with its cause.
+//  2. The producer sees the context ended after its current item and stops reading the source
+//     (cut records that it did not reach the end). Every item it read was published.
+//  3. Workers see the context ended before each item: they do not run it, they give it the
+//     cause as its error (skip), and they carry on until the feed is drained, so every item read
+//     gets a result. After stop, workers exit at once instead (quit): nobody reads any more.
+//  4. The last worker to leave closes the results channel; the consumer delivers what is left,
+//     then its last word (tail): a fail-fast run's first error, or the cause when the source was
+//     cut. consume's deferred finish then waits for every goroutine of the run.
+//
+// Fail-fast runs add a gate: workers start each item under its read side, and the consumer takes
+// the write side before it delivers the first error, so every item started before the error was
+// recorded has finished by then, and none starts after it.
+
+// errConsumerStopped is the cause of the run's context once the consumer has stopped ranging.
+var errConsumerStopped = errors.New("pool: the consumer stopped reading results")
+
+// stop ends the run for good: the consumer will read nothing more.
+func (r *run[In, Out]) stop(cause error) {
+	r.quitOne.Do(func() {
+		r.cancel(cause)
+		close(r.quit)
+		r.feed.stop()
+	})
+}
+
+// fail records the first error of a fail-fast run and stops new items from starting.
+func (r *run[In, Out]) fail(v In, err error) {
+	out, err := r.failed(v, err)
+	if r.first.CompareAndSwap(nil, &Result[Out]{Value: out, Err: err}) {
+		r.cancel(err)
+	}
+}
+
+// cause is why items stopped starting before the source's end: the parent's cause, a fail-fast
+// error, or the source's panic.
+func (r *run[In, Out]) cause() error {
+	if err := context.Cause(r.parent); err != nil {
+		return err
+	}
+	return context.Cause(r.ctx)
+}
+
+// tail yields the run's last word once every worker has ended: a fail-fast run's first error,
+// or the cause when the producer stopped before the source's end.
+func (r *run[In, Out]) tail(yield func(Out, error) bool) {
+	if first := r.first.Load(); first != nil {
+		yield(first.Value, first.Err)
+		return
+	}
+	if r.cut.Load() {
+		cause := r.cause()
+		r.maybeRepanic(cause)
+		var zero Out
+		yield(zero, cause)
+	}
+}
+
+// maybeRepanic re-raises a captured panic on the consumer's goroutine when the run asked for
+// it, after every goroutine of the run has ended.
+func (r *run[In, Out]) maybeRepanic(err error) {
+	var pe *PanicError
+	if r.o.repanic && errors.As(err, &pe) {
+		r.finish()
+		panic(pe)
+	}
+}
+
+// firstError waits for every item started before the first error of a fail-fast run to finish,
+// with no item starting after it, and returns that error.
+func (r *run[In, Out]) firstError() *Result[Out] {
+	r.stop(errConsumerStopped)
+	r.gate.Lock() // the barrier: the write side is ours once no item runs under the read side
+	defer r.gate.Unlock()
+	return r.first.Load()
+}
+
+// finish stops the run and waits for every goroutine of it. It can be called more than once.
+func (r *run[In, Out]) finish() {
+	r.stop(errConsumerStopped)
+	r.wg.Wait()
+}

@@ -1,0 +1,133 @@
+package pool_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/stagecoach-go/stagecoach/pool"
+)
+
+// stressRuns is how many random runs each stress test makes; scripts/test raises it for its
+// stress pass.
+var stressRuns = flag.Int("stress.runs", 300, "runs made by each stress test")
+
+// stressConfig is one random run: sizes that cross chunk boundaries, any worker count, ordered or
+// not, fail-fast or not, and batch sizes from one to the chunk.
+type stressConfig struct {
+	n        int
+	workers  int
+	maxBatch int
+	ordered  bool
+	window   int
+	failFast bool
+}
+
+func (c stressConfig) options() []pool.Option {
+	opts := []pool.Option{pool.Workers(c.workers), pool.MaxBatch(c.maxBatch)}
+	if c.ordered {
+		opts = append(opts, pool.Ordered(), pool.Window(c.window))
+	}
+	if c.failFast {
+		opts = append(opts, pool.FailFast())
+	}
+	return opts
+}
+
+func drawStress(rng *rand.Rand) stressConfig {
+	sizes := []int{1, 2, 255, 256, 257, 511, 512, 513, 1 + rng.IntN(6000)}
+	return stressConfig{
+		n:        sizes[rng.IntN(len(sizes))],
+		workers:  1 + rng.IntN(8),
+		maxBatch: []int{1, 2, 7, 64, 256}[rng.IntN(5)],
+		ordered:  rng.IntN(2) == 0,
+		window:   1 + rng.IntN(700),
+		failFast: rng.IntN(3) == 0,
+	}
+}
+
+// Every item read comes back exactly once, with its own result, whatever the size, the workers,
+// the batch size, the ordering and the error policy: nothing lost, nothing twice.
+func TestStressRunExactlyOnce(t *testing.T) {
+	seed := rand.Uint64()
+	rng := rand.New(rand.NewPCG(seed, 0))
+	for run := range *stressRuns {
+		c := drawStress(rng)
+		got := make([]int, c.n)
+		next := 0
+		for v, err := range pool.Run(t.Context(), slices.Values(ints(c.n)), double, c.options()...) {
+			require.NoError(t, err, "seed %d run %d %+v", seed, run, c)
+			require.Equal(t, 0, v%2, "seed %d run %d %+v: result %d is not a doubled item", seed, run, c, v)
+			got[v/2]++
+			if c.ordered {
+				require.Equal(t, 2*next, v, "seed %d run %d %+v: out of order", seed, run, c)
+				next++
+			}
+		}
+		for i, k := range got {
+			require.Equal(t, 1, k, "seed %d run %d %+v: item %d came back %d times", seed, run, c, i, k)
+		}
+	}
+}
+
+// The same over a channel source, with RunChan.
+func TestStressRunChanExactlyOnce(t *testing.T) {
+	seed := rand.Uint64()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	for run := range *stressRuns / 3 {
+		c := drawStress(rng)
+		src := make(chan int, rng.IntN(64))
+		go func() {
+			defer close(src)
+			for i := range c.n {
+				src <- i
+			}
+		}()
+		got := make([]int, c.n)
+		for r := range pool.RunChan(t.Context(), src, double, c.options()...) {
+			require.NoError(t, r.Err, "seed %d run %d %+v", seed, run, c)
+			got[r.Value/2]++
+		}
+		for i, k := range got {
+			require.Equal(t, 1, k, "seed %d run %d %+v: item %d came back %d times", seed, run, c, i, k)
+		}
+	}
+}
+
+// A fail-fast run whose work func fails on one random item: every result before the error is a
+// distinct item's, and the run ends with that item's error, delivered once.
+func TestStressFailFastEndsWithTheError(t *testing.T) {
+	seed := rand.Uint64()
+	rng := rand.New(rand.NewPCG(seed, 2))
+	for run := range *stressRuns / 3 {
+		c := drawStress(rng)
+		c.failFast = true
+		bad := rng.IntN(c.n)
+		work := func(_ context.Context, v int) (int, error) {
+			if v == bad {
+				return 0, fmt.Errorf("item %d: %w", v, errOdd)
+			}
+			return 2 * v, nil
+		}
+		seen := map[int]bool{}
+		var errs int
+		for v, err := range pool.Run(t.Context(), slices.Values(ints(c.n)), work, c.options()...) {
+			if err != nil {
+				errs++
+				require.ErrorIs(t, err, errOdd, "seed %d run %d %+v", seed, run, c)
+				require.Equal(t, bad, v, "the error comes with its item")
+				continue
+			}
+			require.False(t, seen[v], "seed %d run %d %+v: %d twice", seed, run, c, v)
+			seen[v] = true
+		}
+		require.Equal(t, 1, errs, "seed %d run %d %+v: the run ends with the one error", seed, run, c)
+	}
+}
+
+func double(_ context.Context, v int) (int, error) { return 2 * v, nil }
