@@ -43,7 +43,10 @@ func startServer(t testing.TB, dir string, port int) *server.Server {
 func connect(t testing.TB, url string) (*nats.Conn, natsjs.JetStream) {
 	t.Helper()
 	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond),
-		nats.ReconnectJitter(0, 0))
+		nats.ReconnectJitter(0, 0), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {
+			// The client's asynchronous errors (a broken pipe as the server stops) are expected
+			// here; the default handler would print them.
+		}))
 	require.NoError(t, err)
 	t.Cleanup(nc.Close)
 	js, err := natsjs.New(nc)
@@ -69,14 +72,17 @@ func setup(t testing.TB, js natsjs.JetStream, cfg natsjs.ConsumerConfig) {
 // data i.
 func publish(t testing.TB, js natsjs.JetStream, n, keys int) {
 	t.Helper()
+	const batch = 1000 // below the client's bound on unacknowledged asynchronous publications
 	for i := range n {
 		_, err := js.PublishAsync(fmt.Sprintf("events.k%d", i%keys), []byte(strconv.Itoa(i)))
 		require.NoError(t, err)
-	}
-	select {
-	case <-js.PublishAsyncComplete():
-	case <-time.After(time.Minute):
-		t.Fatal("publishing timed out")
+		if (i+1)%batch == 0 || i == n-1 {
+			select {
+			case <-js.PublishAsyncComplete():
+			case <-time.After(time.Minute):
+				t.Fatal("publishing timed out")
+			}
+		}
 	}
 }
 
