@@ -30,7 +30,7 @@ type worker struct {
 	sink     string
 	stderr   bytes.Buffer
 	stats    chan jetstream.Stats // the final stats, once the process printed them
-	progress chan int64          // processed counts as the process reports them
+	progress chan int64           // processed counts as the process reports them
 }
 
 func startWorker(t *testing.T, url, dir string, i int) *worker {

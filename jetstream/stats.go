@@ -27,7 +27,7 @@ type Stats struct {
 
 type counters struct {
 	received, redelivered, processed, failed, retried atomic.Int64
-	deadLettered, undecodable, handedBack, held        atomic.Int64
+	deadLettered, undecodable, handedBack, held       atomic.Int64
 }
 
 // Stats returns the feed's counters and the router's.
