@@ -1,0 +1,103 @@
+// Command siem is the SIEM service of the pipelines series, for real: POST /events takes
+// security events, five stages authorize, enrich, alert on, persist and distribute them, and
+// GET /ws streams them to websocket clients and to the dashboard at GET /.
+//
+//	cd examples && go run ./siem
+//
+// See the README next to this file for the endpoints, the flags and the measurements.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/stagecoach-go/stagecoach/examples/siem/service"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// run is the whole command; it returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	var (
+		fl        = flag.NewFlagSet("siem", flag.ContinueOnError)
+		addr      = fl.String("addr", "127.0.0.1:8080", "address to listen on")
+		cfg       service.Config
+		newKey    = fl.Bool("new-key", false, "issue and print another API key for the demo account")
+		smtpAddr  = fl.String("smtp-addr", "", "SMTP server host:port; when set, alerts are also mailed")
+		smtpFrom  = fl.String("smtp-from", "siem@localhost", "sender of alert mails")
+		smtpTo    = fl.String("smtp-to", "", "comma-separated recipients of alert mails")
+		maxBodyKi = fl.Int64("max-body", 1024, "largest POST /events body, KiB")
+		verbose   = fl.Bool("v", false, "log every alert and request error")
+	)
+	fl.SetOutput(stderr)
+	fl.StringVar(&cfg.DB, "db", "siem.db", "SQLite database file (created if missing)")
+	fl.StringVar(&cfg.Design, "design", service.DesignGroup, "group (fsm + group.Router) or pipe (a channel per stage, a reply channel per event)")
+	fl.IntVar(&cfg.Workers, "workers", 32, "group: router workers; pipe: goroutines per stage")
+	fl.IntVar(&cfg.AlertThreshold, "threshold", 8, "alert at or above this severity (0-10)")
+	fl.IntVar(&cfg.MaxEvents, "max-events", 1000, "most events in one request")
+	fl.StringVar(&cfg.SQLite, "sqlite", service.Batch, "SQLite writes: batch (group commit on one writer), one-writer or wal-pool")
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	cfg.MaxBody = *maxBodyKi << 10
+	level := slog.LevelError
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if *smtpAddr != "" {
+		cfg.SMTP = &service.SMTPNotifier{Addr: *smtpAddr, From: *smtpFrom, To: strings.Split(*smtpTo, ",")}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, *addr, cfg, *newKey, stdout); err != nil {
+		fmt.Fprintln(stderr, "siem:", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(ctx context.Context, addr string, cfg service.Config, newKey bool, stdout io.Writer) error {
+	svc, err := service.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return errors.Join(err, svc.Close(ctx))
+	}
+	key := svc.DemoKey()
+	if key == "" && newKey {
+		id, err := svc.DemoAccountID(ctx)
+		if err == nil {
+			key, err = svc.NewKey(ctx, id)
+		}
+		if err != nil {
+			return errors.Join(err, ln.Close(), svc.Close(ctx))
+		}
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "siem: %s design, database %s\n", cfg.Design, cfg.DB)
+	fmt.Fprintf(stdout, "dashboard: %s/\n", url)
+	if key != "" {
+		fmt.Fprintf(stdout, "demo API key (shown once; only its hash is stored): %s\n", key)
+		fmt.Fprintf(stdout, "try: curl -N -H 'Authorization: Bearer %s' --data-binary '{\"type\":\"login_failed\",\"severity\":8,\"message\":\"5 failed logins\"}' %s/events\n", key, url)
+	} else {
+		fmt.Fprintln(stdout, "demo API key: printed at the first start (-new-key issues another)")
+	}
+	err = svc.Serve(ctx, ln)
+	fmt.Fprintln(stdout, "siem: stopped")
+	return err
+}

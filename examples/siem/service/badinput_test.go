@@ -1,0 +1,79 @@
+package service_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stagecoach-go/stagecoach/examples/siem/service"
+)
+
+// Every bad request is refused whole, with a message naming the problem, and nothing of it is
+// persisted: each body below starts with a good event.
+func TestBadInput(t *testing.T) {
+	e := start(t, service.Config{MaxBody: 2048, MaxEvents: 3})
+	forbidden, err := e.svc.CreateAccount(context.Background(), "muted", "Muted Org", false)
+	require.NoError(t, err)
+	good := event("good", 9, "a good event first")
+	tests := []struct {
+		name     string
+		key      string
+		give     string
+		wantCode int
+		wantText string
+	}{
+		{"malformed JSON", e.key, good + "\n{\"type\":", http.StatusBadRequest, `event 1: malformed JSON`},
+		{"malformed array", e.key, "[" + good + ",]", http.StatusBadRequest, `event 1: malformed JSON`},
+		{"unknown field", e.key, ndjson(good, `{"type":"t","severity":1,"message":"m","colour":"red"}`), http.StatusBadRequest, `event 1: malformed JSON: json: unknown field "colour"`},
+		{"missing type", e.key, ndjson(good, `{"severity":1,"message":"m"}`), http.StatusBadRequest, `event 1: missing required field "type"`},
+		{"missing severity", e.key, ndjson(good, `{"type":"t","message":"m"}`), http.StatusBadRequest, `event 1: missing required field "severity"`},
+		{"missing message", e.key, ndjson(good, `{"type":"t","severity":1}`), http.StatusBadRequest, `event 1: missing required field "message"`},
+		{"severity out of range", e.key, ndjson(good, `{"type":"t","severity":11,"message":"m"}`), http.StatusBadRequest, `event 1: field "severity" is 11, want 0 to 10`},
+		{"empty body", e.key, "  ", http.StatusBadRequest, `empty body`},
+		{"oversized body", e.key, ndjson(good, event("big", 1, strings.Repeat("x", 2048))), http.StatusBadRequest, `body larger than 2048 bytes`},
+		{"too many events", e.key, ndjson(good, good, good, good), http.StatusBadRequest, `too many events: more than 3 in one request`},
+		{"no key", "", ndjson(good), http.StatusUnauthorized, `missing or invalid API key`},
+		{"malformed key", "not-a-key", ndjson(good), http.StatusUnauthorized, `missing or invalid API key`},
+		{"wrong secret", e.key[:len(e.key)-1] + flip(e.key[len(e.key)-1]), ndjson(good), http.StatusUnauthorized, `missing or invalid API key`},
+		{"account may not report", forbidden, ndjson(good), http.StatusForbidden, `this account may not report events`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, text := e.post(t, tt.key, tt.give)
+			assert.Equal(t, tt.wantCode, code)
+			assert.Contains(t, text, tt.wantText)
+			assert.Equal(t, 0, e.count(t, `SELECT COUNT(*) FROM events`), "nothing persisted")
+			assert.Equal(t, 0, e.count(t, `SELECT COUNT(*) FROM alerts`), "no alert sent")
+		})
+	}
+}
+
+func flip(b byte) string {
+	if b == '0' {
+		return "1"
+	}
+	return "0"
+}
+
+// The websocket endpoint refuses a page of another origin.
+func TestWebsocketChecksOrigin(t *testing.T) {
+	e := start(t, service.Config{})
+	h := http.Header{}
+	h.Set("Origin", "http://evil.example")
+	_, res, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(e.url, "http")+"/ws",
+		&websocket.DialOptions{HTTPHeader: h})
+	require.Error(t, err)
+	require.NotNil(t, res)
+	assert.Equal(t, http.StatusForbidden, res.StatusCode)
+
+	h.Set("Origin", e.url) // the dashboard's own origin is fine
+	c, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(e.url, "http")+"/ws",
+		&websocket.DialOptions{HTTPHeader: h})
+	require.NoError(t, err)
+	c.CloseNow()
+}

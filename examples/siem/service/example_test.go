@@ -1,0 +1,38 @@
+package service_test
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/stagecoach-go/stagecoach/examples/siem/service"
+)
+
+// A POST /events body is a JSON array or NDJSON; it is checked whole before any event runs.
+func ExampleParseEvents() {
+	body := `{"type":"login_failed","severity":8,"message":"5 failed logins","ref":"a-1"}
+{"type":"port_scan","severity":3,"message":"1024 ports in 2 s"}`
+	ins, err := service.ParseEvents(strings.NewReader(body), 1000)
+	fmt.Println(len(ins), err)
+	for _, in := range ins {
+		fmt.Println(in.Type, *in.Severity, service.Level(*in.Severity))
+	}
+
+	_, err = service.ParseEvents(strings.NewReader(`[{"type":"x","severity":1}]`), 1000)
+	fmt.Println(err)
+	// Output:
+	// 2 <nil>
+	// login_failed 8 high
+	// port_scan 3 low
+	// event 0: missing required field "message"
+}
+
+func ExampleLevel() {
+	for _, s := range []int{0, 4, 7, 9} {
+		fmt.Println(s, service.Level(s))
+	}
+	// Output:
+	// 0 low
+	// 4 medium
+	// 7 high
+	// 9 critical
+}

@@ -1,0 +1,131 @@
+package service
+
+import (
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/stagecoach-go/stagecoach/fsm"
+)
+
+//go:embed web
+var webFiles embed.FS
+
+func (s *Service) routes() http.Handler {
+	mux := http.NewServeMux()
+	web, _ := fs.Sub(webFiles, "web") // "web" is embedded above: Sub cannot fail
+	mux.Handle("GET /", http.FileServerFS(web))
+	mux.HandleFunc("POST /events", s.handleEvents)
+	mux.HandleFunc("GET /ws", s.hub.serveWS)
+	mux.HandleFunc("GET /api/stats", s.handleStats)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// handleEvents is POST /events. The whole request is checked before any event runs (401, 403,
+// 400: nothing of it is persisted); then one NDJSON Result line per event is streamed back in
+// order, each as soon as it and the events before it are done.
+func (s *Service) handleEvents(w http.ResponseWriter, r *http.Request) {
+	acct, err := s.store.authenticate(r.Context(), r.Header.Get("Authorization"))
+	switch {
+	case errors.Is(err, errUnauthorized):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="siem"`)
+		http.Error(w, err.Error(), http.StatusUnauthorized)
+		return
+	case errors.Is(err, errForbidden):
+		http.Error(w, err.Error(), http.StatusForbidden)
+		return
+	case err != nil:
+		s.cfg.Logger.Error("authenticate", "err", err)
+		http.Error(w, "cannot check the API key now", http.StatusServiceUnavailable)
+		return
+	}
+	ins, err := ParseEvents(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody), s.cfg.MaxEvents)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			err = fmt.Errorf("body larger than %d bytes", tooBig.Limit)
+		}
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	evs := make([]*Event, len(ins))
+	for i, in := range ins {
+		evs[i] = newEvent(i, acct.ID, in)
+	}
+	// Streaming may take long for a big request: no server-wide write timeout, one per request.
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Now().Add(2 * time.Minute))
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	enc := json.NewEncoder(w)
+	s.design.process(r.Context(), evs, func(e *Event, err error) {
+		res := result(e, err)
+		s.metrics.result(res, e.Level)
+		enc.Encode(res) // a client gone away is seen by the request's context
+		rc.Flush()
+	})
+}
+
+func newEvent(i int, accountID int64, in Input) *Event {
+	e := &Event{Index: i, AccountID: accountID, Ref: in.Ref, Source: in.Source, Type: in.Type,
+		Severity: *in.Severity, Message: in.Message}
+	if in.Time != nil {
+		e.OccurredAt = in.Time.UTC()
+	}
+	if e.Source == "" {
+		e.Source = "api"
+	}
+	return e
+}
+
+// result is the status line of an event the design is done with.
+func result(e *Event, err error) Result {
+	r := Result{Index: e.Index, Ref: e.Ref}
+	var se *fsm.StateError[State]
+	switch {
+	case errors.As(err, &se):
+		r.Status, r.Reason = StatusFailed, fmt.Sprintf("stage %s: %v", se.State, se.Err)
+	case err != nil:
+		r.Status, r.Reason = StatusFailed, err.Error()
+	case e.Rejected():
+		r.Status, r.Reason = StatusRejected, e.Reason
+	default:
+		r.Status, r.UID = StatusAccepted, e.UID
+	}
+	return r
+}
+
+func (s *Service) handleStats(w http.ResponseWriter, _ *http.Request) {
+	st := s.metrics.snapshot()
+	st.Design = s.cfg.Design
+	st.Clients = s.hub.len()
+	st.Dropped = s.hub.dropped.Load()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(st)
+}
+
+func (s *Service) observer() fsm.Observer[State] {
+	return fsm.Observer[State]{Leave: s.metrics.leave}
+}
+
+func (s *Service) hubCollectors() []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "siem_ws_clients", Help: "Websocket clients connected."},
+			func() float64 { return float64(s.hub.len()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "siem_ws_dropped_total", Help: "Websocket clients disconnected for falling behind."},
+			func() float64 { return float64(s.hub.dropped.Load()) }),
+	}
+}

@@ -1,0 +1,91 @@
+package service_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stagecoach-go/stagecoach/examples/siem/service"
+)
+
+// smallReadBuffer dials websockets whose TCP receive buffer is 64 KiB, so that a client that
+// stops reading fills up the server's side quickly.
+func smallReadBuffer() *websocket.DialOptions {
+	d := &net.Dialer{}
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err == nil {
+			err = c.(*net.TCPConn).SetReadBuffer(64 << 10)
+		}
+		return c, err
+	}}
+	return &websocket.DialOptions{HTTPClient: &http.Client{Transport: tr}}
+}
+
+// A client that never reads is disconnected with its close reason once its queue is full;
+// intake completes and every other client receives every event.
+func TestStuckClientDoesNotStallIntake(t *testing.T) {
+	for _, design := range designs {
+		t.Run(design, func(t *testing.T) {
+			const queue, requests, perRequest = 512, 8, 250
+			e := start(t, service.Config{Design: design, ClientQueue: queue, ClientBuffer: 64 << 10})
+			stuck := e.dial(t, smallReadBuffer())
+			readers := []*websocket.Conn{e.dial(t, nil), e.dial(t, nil)}
+
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			got := make([]map[string]bool, len(readers))
+			for i := range got {
+				got[i] = map[string]bool{}
+			}
+			// The readers read each request's events before the next request is posted: at most
+			// one request's worth is ever queued for them, whereas the stuck client's queue only
+			// grows, so which client falls behind is not a matter of scheduling.
+			for r := range requests {
+				var evs []string
+				for i := range perRequest {
+					evs = append(evs, event(fmt.Sprintf("r%d-%d", r, i), 1, strings.Repeat("x", 200)))
+				}
+				code, res, text := e.post(t, e.key, ndjson(evs...))
+				require.Equal(t, http.StatusOK, code, text)
+				require.Len(t, res, perRequest)
+				for _, x := range res {
+					require.Equal(t, service.StatusAccepted, x.Status, x.Reason)
+				}
+				for i, c := range readers {
+					views, err := receive(ctx, c, perRequest)
+					require.NoError(t, err, "reader %d", i)
+					for _, v := range views {
+						got[i][v.Ref] = true
+					}
+				}
+			}
+			for i := range readers {
+				assert.Len(t, got[i], requests*perRequest, "reader %d gets every event", i)
+			}
+
+			// Now the stuck client reads: what was in flight, then its close reason.
+			var err error
+			n := 0
+			for err == nil {
+				_, _, err = stuck.Read(ctx)
+				n++
+			}
+			var ce websocket.CloseError
+			require.True(t, errors.As(err, &ce), "closed by the server, got %v", err)
+			assert.Equal(t, websocket.StatusPolicyViolation, ce.Code)
+			assert.Equal(t, service.ReasonBehind, ce.Reason)
+			assert.Less(t, n, requests*perRequest, "it was cut off before the end")
+			assert.Equal(t, int64(1), e.stats(t).Dropped, "one client dropped")
+		})
+	}
+}

@@ -1,0 +1,129 @@
+package service
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics counts what the service does, for GET /metrics (Prometheus, on the service's own
+// registry) and GET /api/stats (the dashboard's JSON).
+type metrics struct {
+	reg      *prometheus.Registry
+	events   *prometheus.CounterVec
+	stageDur [5]prometheus.Observer
+	stage    [5]stageCounts
+	levels   [4]atomic.Int64
+	status   map[string]*atomic.Int64
+}
+
+type stageCounts struct {
+	ran, failed, rejected atomic.Int64
+	nanos                 atomic.Int64
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "siem_events_total", Help: "Events by final status.",
+		}, []string{"status"}),
+		status: map[string]*atomic.Int64{
+			StatusAccepted: new(atomic.Int64), StatusRejected: new(atomic.Int64), StatusFailed: new(atomic.Int64),
+		},
+	}
+	dur := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "siem_stage_duration_seconds",
+		Help:    "How long each stage took, by stage.",
+		Buckets: prometheus.ExponentialBuckets(1e-6, 4, 12),
+	}, []string{"stage"})
+	for i, s := range Stages {
+		m.stageDur[i] = dur.WithLabelValues(string(s))
+	}
+	for _, st := range []string{StatusAccepted, StatusRejected, StatusFailed} {
+		m.events.WithLabelValues(st) // export zeros from the start
+	}
+	m.reg.MustRegister(m.events, dur, collectors.NewGoCollector())
+	return m
+}
+
+func stageIndex(s State) int {
+	for i, st := range Stages {
+		if st == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// leave is the machine's Observer.Leave hook (and the pipe design's equivalent).
+func (m *metrics) leave(_ context.Context, state, next State, took time.Duration, err error) {
+	i := stageIndex(state)
+	if i < 0 {
+		return
+	}
+	c := &m.stage[i]
+	c.ran.Add(1)
+	c.nanos.Add(int64(took))
+	switch {
+	case err != nil:
+		c.failed.Add(1)
+	case next == Rejected:
+		c.rejected.Add(1)
+	}
+	m.stageDur[i].Observe(took.Seconds())
+}
+
+// result counts one event's final status.
+func (m *metrics) result(r Result, level string) {
+	m.events.WithLabelValues(r.Status).Inc()
+	m.status[r.Status].Add(1)
+	if r.Status == StatusAccepted {
+		for i, l := range Levels {
+			if l == level {
+				m.levels[i].Add(1)
+			}
+		}
+	}
+}
+
+// Stats is the JSON of GET /api/stats, which the dashboard polls.
+type Stats struct {
+	Design   string           `json:"design"`
+	Stages   []StageStats     `json:"stages"`
+	Levels   map[string]int64 `json:"levels"`
+	Statuses map[string]int64 `json:"statuses"`
+	Clients  int              `json:"clients"`
+	Dropped  int64            `json:"dropped_clients"`
+}
+
+// StageStats are one stage's counts since start.
+type StageStats struct {
+	Name     string  `json:"name"`
+	Ran      int64   `json:"ran"`
+	Failed   int64   `json:"failed"`
+	Rejected int64   `json:"rejected"`
+	AvgMicro float64 `json:"avg_us"`
+}
+
+func (m *metrics) snapshot() Stats {
+	st := Stats{Levels: map[string]int64{}, Statuses: map[string]int64{}}
+	for i, s := range Stages {
+		c := &m.stage[i]
+		ss := StageStats{Name: string(s), Ran: c.ran.Load(), Failed: c.failed.Load(), Rejected: c.rejected.Load()}
+		if ss.Ran > 0 {
+			ss.AvgMicro = float64(c.nanos.Load()) / float64(ss.Ran) / 1e3
+		}
+		st.Stages = append(st.Stages, ss)
+	}
+	for i, l := range Levels {
+		st.Levels[l] = m.levels[i].Load()
+	}
+	for k, v := range m.status {
+		st.Statuses[k] = v.Load()
+	}
+	return st
+}

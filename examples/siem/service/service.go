@@ -1,0 +1,223 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Config configures a Service. The zero value of every field but DB means its default.
+type Config struct {
+	DB             string        // SQLite file; created and migrated if missing (required)
+	Design         string        // DesignGroup (default) or DesignPipe
+	Workers        int           // group: the router's workers; pipe: goroutines per stage (default 32)
+	AlertThreshold int           // severity at or above which an alert is sent (default 8)
+	MaxBody        int64         // bytes of a POST /events body (default 1 MiB)
+	MaxEvents      int           // events in one request (default 1000)
+	SQLite         string        // Batch (default), OneWriter or WALPool
+	Notifier       Notifier      // replaces the default StoreNotifier (which writes the alerts table)
+	SMTP           *SMTPNotifier // when set, alerts are also mailed
+	ClientQueue    int           // messages a websocket client may have waiting (default 1024)
+	ClientBuffer   int           // socket send buffer of a websocket client, bytes (default 256 KiB)
+	WriteTimeout   time.Duration // longest write to one websocket client (default 10 s)
+	Origins        []string      // websocket origins allowed besides the page's own host
+	Logger         *slog.Logger  // default: discard
+	Now            func() time.Time
+}
+
+func (c *Config) defaults() error {
+	if c.DB == "" {
+		return errors.New("service: Config.DB is empty")
+	}
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.Workers, 32)
+	def(&c.AlertThreshold, 8)
+	def(&c.MaxEvents, 1000)
+	def(&c.ClientQueue, 1024)
+	def(&c.ClientBuffer, 256<<10)
+	if c.MaxBody == 0 {
+		c.MaxBody = 1 << 20
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.Design == "" {
+		c.Design = DesignGroup
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Workers < 0 || c.MaxEvents < 0 || c.MaxBody < 0 || c.ClientQueue < 0 {
+		return fmt.Errorf("service: negative Workers %d, MaxEvents %d, MaxBody %d or ClientQueue %d",
+			c.Workers, c.MaxEvents, c.MaxBody, c.ClientQueue)
+	}
+	return nil
+}
+
+// Service is the SIEM service: its database, its design running the five stages, its websocket
+// hub and its HTTP handler. Build it with New, run it with Serve (or mount Handler and call
+// Close).
+type Service struct {
+	cfg     Config
+	store   *store
+	hub     *hub
+	metrics *metrics
+	design  design
+	demoKey string
+	handler http.Handler
+}
+
+// DemoAccount is the name of the account New creates on a fresh database.
+const DemoAccount = "demo"
+
+// New opens (creating and migrating if needed) the database, seeds the demo account on a fresh
+// one, and starts the design's workers. Close (or Serve) releases them.
+func New(ctx context.Context, cfg Config) (*Service, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	st, err := openStore(ctx, cfg.DB, cfg.SQLite)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, store: st, metrics: newMetrics(),
+		hub: newHub(cfg.ClientQueue, cfg.ClientBuffer, cfg.WriteTimeout, cfg.Origins)}
+	if err := s.seed(ctx); err != nil {
+		st.close()
+		return nil, err
+	}
+	stg := &stages{store: st, hub: s.hub, threshold: cfg.AlertThreshold, now: cfg.Now, notifier: s.notifier()}
+	obs := s.observer()
+	switch cfg.Design {
+	case DesignGroup:
+		s.design = newGroupDesign(stg.machine(obs), cfg.Workers)
+	case DesignPipe:
+		s.design = newPipeDesign(stg, obs, cfg.Workers)
+	default:
+		st.close()
+		return nil, fmt.Errorf("service: unknown design %q, want %q or %q", cfg.Design, DesignGroup, DesignPipe)
+	}
+	s.metrics.reg.MustRegister(s.design.collectors()...)
+	s.metrics.reg.MustRegister(s.hubCollectors()...)
+	s.handler = s.routes()
+	return s, nil
+}
+
+func (s *Service) notifier() Notifier {
+	n := s.cfg.Notifier
+	if n == nil {
+		n = StoreNotifier{store: s.store, log: s.cfg.Logger}
+	}
+	if s.cfg.SMTP != nil {
+		n = Notifiers{n, *s.cfg.SMTP}
+	}
+	return n
+}
+
+// seed creates the demo account and its key on a fresh database.
+func (s *Service) seed(ctx context.Context) error {
+	id, err := s.store.accountByName(ctx, DemoAccount)
+	if err != nil || id != 0 {
+		return err
+	}
+	if id, err = s.store.createAccount(ctx, DemoAccount, "Demo Org", true); err != nil {
+		return err
+	}
+	k := newKey()
+	if err := s.store.addKey(ctx, k, id); err != nil {
+		return err
+	}
+	s.demoKey = k.String()
+	return nil
+}
+
+// DemoKey returns the demo account's API key if this Service created it, or "" if the database
+// already had it: only the key's hash is stored, so the key is shown once.
+func (s *Service) DemoKey() string { return s.demoKey }
+
+// CreateAccount adds an account and returns a new API key for it.
+func (s *Service) CreateAccount(ctx context.Context, name, org string, mayReport bool) (string, error) {
+	id, err := s.store.createAccount(ctx, name, org, mayReport)
+	if err != nil {
+		return "", err
+	}
+	return s.NewKey(ctx, id)
+}
+
+// NewKey issues another API key for the account id.
+func (s *Service) NewKey(ctx context.Context, accountID int64) (string, error) {
+	k := newKey()
+	if err := s.store.addKey(ctx, k, accountID); err != nil {
+		return "", fmt.Errorf("issue key for account %d: %w", accountID, err)
+	}
+	return k.String(), nil
+}
+
+// DemoAccountID returns the demo account's id.
+func (s *Service) DemoAccountID(ctx context.Context) (int64, error) {
+	return s.store.accountByName(ctx, DemoAccount)
+}
+
+// SetMayReport allows or forbids the account to report.
+func (s *Service) SetMayReport(ctx context.Context, accountID int64, may bool) error {
+	return s.store.setMayReport(ctx, accountID, may)
+}
+
+// Handler returns the service's HTTP handler.
+func (s *Service) Handler() http.Handler { return s.handler }
+
+// Serve serves HTTP on ln until ctx ends, then shuts down gracefully (see Close). It returns
+// the first error of serving or of shutting down.
+func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, c)
+		},
+		ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	var err error
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+	}
+	stop, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if e := srv.Shutdown(stop); e != nil { // stop accepting, let every request finish
+		err = errors.Join(err, fmt.Errorf("http shutdown: %w", e))
+	}
+	if e := <-served; !errors.Is(e, http.ErrServerClosed) {
+		err = errors.Join(err, e)
+	}
+	return errors.Join(err, s.Close(stop))
+}
+
+// Close disconnects the websocket clients, finishes every event the design accepted, waits for
+// its workers and closes the database. Requests must have ended before (Serve sees to it).
+func (s *Service) Close(ctx context.Context) error {
+	err := s.hub.close(ctx)
+	if e := s.design.close(ctx); e != nil {
+		err = errors.Join(err, fmt.Errorf("stop %s design: %w", s.cfg.Design, e))
+	}
+	if e := s.store.close(); e != nil {
+		err = errors.Join(err, fmt.Errorf("close database: %w", e))
+	}
+	return err
+}

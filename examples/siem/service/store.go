@@ -1,0 +1,345 @@
+package service
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// SQLite write modes (Config.SQLite). Both open the database in WAL mode with a busy timeout, so
+// readers never wait for the writer; they differ in how writes reach it.
+const (
+	// Batch sends every event insert to one writer goroutine that commits whatever has queued
+	// up, up to maxBatch events, in one transaction on one connection (group commit). The
+	// default: see the README for the measurement.
+	Batch = "batch"
+	// OneWriter sends every write through one connection, a commit per event: writes queue in
+	// database/sql's pool instead of contending for SQLite's lock.
+	OneWriter = "one-writer"
+	// WALPool lets up to 8 connections write, each waiting on SQLite's busy timeout for the lock.
+	WALPool = "wal-pool"
+)
+
+// ErrDuplicate is returned by the store when the account already has an event with the same ref.
+var ErrDuplicate = errors.New("duplicate ref")
+
+// store is the service's SQLite database: accounts, API keys, events, alerts. All SQL uses
+// parameters.
+type store struct {
+	w, r *sql.DB // writer and reader pools (the same pool in WALPool mode)
+
+	inserts chan insertReq // Batch mode: to the writer goroutine
+	written chan struct{}  // Batch mode: closed when the writer goroutine has ended
+
+	mu       sync.Mutex
+	accounts map[int64]cachedAccount
+	ttl      time.Duration
+}
+
+type account struct {
+	ID        int64
+	Name, Org string
+	MayReport bool
+}
+
+type cachedAccount struct {
+	account
+	at time.Time
+}
+
+// dsn builds this driver's DSN: WAL journal, a 5 s busy timeout, synchronous NORMAL (in WAL
+// mode a commit survives a crash of the process; only a power loss can take the last commits).
+func dsn(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	return "file:" + path + "?" + q.Encode()
+}
+
+func openStore(ctx context.Context, path, mode string) (*store, error) {
+	w, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s := &store{w: w, r: w, accounts: map[int64]cachedAccount{}, ttl: time.Second}
+	switch mode {
+	case OneWriter, Batch, "":
+		w.SetMaxOpenConns(1)
+		if s.r, err = sql.Open("sqlite", dsn(path)); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		s.r.SetMaxOpenConns(4)
+	case WALPool:
+		w.SetMaxOpenConns(8)
+	default:
+		w.Close()
+		return nil, fmt.Errorf("unknown SQLite mode %q, want %q, %q or %q", mode, Batch, OneWriter, WALPool)
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	if mode == Batch || mode == "" {
+		s.inserts, s.written = make(chan insertReq), make(chan struct{})
+		go s.writeBatches()
+	}
+	return s, nil
+}
+
+// close closes the database. In Batch mode no insert may be in progress or come after.
+func (s *store) close() error {
+	if s.inserts != nil {
+		close(s.inserts)
+		<-s.written
+	}
+	err := s.w.Close()
+	if s.r != s.w {
+		err = errors.Join(err, s.r.Close())
+	}
+	return err
+}
+
+var migrations = []string{
+	`CREATE TABLE accounts (
+		id INTEGER PRIMARY KEY,
+		name TEXT NOT NULL UNIQUE,
+		org TEXT NOT NULL,
+		may_report INTEGER NOT NULL DEFAULT 1,
+		created_at TEXT NOT NULL
+	);
+	CREATE TABLE api_keys (
+		id TEXT PRIMARY KEY,
+		account_id INTEGER NOT NULL REFERENCES accounts(id),
+		hash BLOB NOT NULL,
+		created_at TEXT NOT NULL
+	);
+	CREATE TABLE events (
+		uid TEXT PRIMARY KEY,
+		account_id INTEGER NOT NULL REFERENCES accounts(id),
+		ref TEXT,
+		source TEXT NOT NULL,
+		type TEXT NOT NULL,
+		severity INTEGER NOT NULL,
+		level TEXT NOT NULL,
+		message TEXT NOT NULL,
+		status TEXT NOT NULL,
+		occurred_at TEXT NOT NULL,
+		received_at TEXT NOT NULL,
+		UNIQUE (account_id, ref)
+	);
+	CREATE TABLE alerts (
+		id INTEGER PRIMARY KEY,
+		event_uid TEXT NOT NULL,
+		account_id INTEGER NOT NULL REFERENCES accounts(id),
+		severity INTEGER NOT NULL,
+		message TEXT NOT NULL,
+		created_at TEXT NOT NULL
+	);`,
+}
+
+// migrate brings the schema to the newest version, recorded in PRAGMA user_version.
+func (s *store) migrate(ctx context.Context) error {
+	var version int
+	if err := s.w.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return err
+	}
+	for v := version; v < len(migrations); v++ {
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("version %d: %w", v+1, err)
+		}
+		// PRAGMA takes no parameters; v+1 is our own integer.
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, v+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const timeFormat = time.RFC3339Nano
+
+// createAccount adds an account and returns its id.
+func (s *store) createAccount(ctx context.Context, name, org string, mayReport bool) (int64, error) {
+	res, err := s.w.ExecContext(ctx,
+		`INSERT INTO accounts (name, org, may_report, created_at) VALUES (?, ?, ?, ?)`,
+		name, org, mayReport, time.Now().UTC().Format(timeFormat))
+	if err != nil {
+		return 0, fmt.Errorf("create account %q: %w", name, err)
+	}
+	return res.LastInsertId()
+}
+
+// accountByName returns the id of the named account, or 0 if there is none.
+func (s *store) accountByName(ctx context.Context, name string) (int64, error) {
+	var id int64
+	err := s.r.QueryRowContext(ctx, `SELECT id FROM accounts WHERE name = ?`, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, err
+}
+
+// setMayReport changes whether the account may report, at once for new requests and within the
+// cache's TTL for the stages.
+func (s *store) setMayReport(ctx context.Context, id int64, may bool) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE accounts SET may_report = ? WHERE id = ?`, may, id)
+	s.mu.Lock()
+	delete(s.accounts, id)
+	s.mu.Unlock()
+	return err
+}
+
+// account returns the account, from a cache younger than the store's TTL when it can.
+func (s *store) account(ctx context.Context, id int64) (account, error) {
+	s.mu.Lock()
+	c, ok := s.accounts[id]
+	s.mu.Unlock()
+	if ok && time.Since(c.at) < s.ttl {
+		return c.account, nil
+	}
+	a := account{ID: id}
+	err := s.r.QueryRowContext(ctx, `SELECT name, org, may_report FROM accounts WHERE id = ?`, id).
+		Scan(&a.Name, &a.Org, &a.MayReport)
+	if err != nil {
+		return account{}, fmt.Errorf("account %d: %w", id, err)
+	}
+	s.mu.Lock()
+	s.accounts[id] = cachedAccount{account: a, at: time.Now()}
+	s.mu.Unlock()
+	return a, nil
+}
+
+// addKey stores the hash of a key's secret under its id.
+func (s *store) addKey(ctx context.Context, k apiKey, accountID int64) error {
+	_, err := s.w.ExecContext(ctx,
+		`INSERT INTO api_keys (id, account_id, hash, created_at) VALUES (?, ?, ?, ?)`,
+		k.id, accountID, k.hash(), time.Now().UTC().Format(timeFormat))
+	return err
+}
+
+// keyHash returns the stored hash of the key id and its account, or sql.ErrNoRows.
+func (s *store) keyHash(ctx context.Context, id string) (hash []byte, accountID int64, err error) {
+	err = s.r.QueryRowContext(ctx, `SELECT hash, account_id FROM api_keys WHERE id = ?`, id).
+		Scan(&hash, &accountID)
+	return hash, accountID, err
+}
+
+// insertEvent persists an event, in its own transaction or, in Batch mode, in the writer's next
+// batch; it returns once the event is committed. ErrDuplicate if the account already has its
+// ref.
+func (s *store) insertEvent(ctx context.Context, e *Event) error {
+	if s.inserts == nil {
+		return insertError(insertOne(ctx, s.w, e))
+	}
+	req := insertReq{e: e, err: make(chan error, 1)}
+	select {
+	case s.inserts <- req:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	return <-req.err // the writer always answers: the event may be committed, so wait for it
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+const insertSQL = `INSERT INTO events (uid, account_id, ref, source, type, severity, level, message,
+	status, occurred_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func insertOne(ctx context.Context, db execer, e *Event) error {
+	var ref any
+	if e.Ref != "" {
+		ref = e.Ref
+	}
+	_, err := db.ExecContext(ctx, insertSQL,
+		e.UID, e.AccountID, ref, e.Source, e.Type, e.Severity, e.Level, e.Message, e.Status,
+		e.OccurredAt.UTC().Format(timeFormat), e.ReceivedAt.UTC().Format(timeFormat))
+	return err
+}
+
+type insertReq struct {
+	e   *Event
+	err chan error // buffered: the writer never waits for the stage
+}
+
+// maxBatch is the most events one Batch-mode transaction commits.
+const maxBatch = 256
+
+// writeBatches is the Batch-mode writer: it takes the first waiting insert, whatever else is
+// already waiting (up to maxBatch), and commits them in one transaction, so the cost of a
+// commit is shared by every event that arrived while the previous one ran. A constraint error
+// fails its own statement only (SQLite's default ABORT keeps the transaction); an error of the
+// transaction itself fails every event of the batch.
+func (s *store) writeBatches() {
+	defer close(s.written)
+	batch := make([]insertReq, 0, maxBatch)
+	for req := range s.inserts {
+		batch = append(batch[:0], req)
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-s.inserts:
+				if !ok {
+					break more
+				}
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+func (s *store) commit(batch []insertReq) {
+	ctx := context.Background() // the batch is shared: no one request's context may cancel it
+	errs := make([]error, len(batch))
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err == nil {
+		for i, r := range batch {
+			errs[i] = insertError(insertOne(ctx, tx, r.e))
+		}
+		err = tx.Commit()
+	}
+	for i, r := range batch {
+		if err != nil {
+			errs[i] = fmt.Errorf("commit: %w", err)
+		}
+		r.err <- errs[i]
+	}
+}
+
+func insertError(err error) error {
+	var serr *sqlite.Error
+	if errors.As(err, &serr) && serr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+		return ErrDuplicate
+	}
+	return err
+}
+
+// insertAlert records an alert.
+func (s *store) insertAlert(ctx context.Context, a Alert) error {
+	_, err := s.w.ExecContext(ctx,
+		`INSERT INTO alerts (event_uid, account_id, severity, message, created_at) VALUES (?, ?, ?, ?, ?)`,
+		a.EventUID, a.AccountID, a.Severity, a.Message, a.At.UTC().Format(timeFormat))
+	return err
+}
