@@ -1,10 +1,3 @@
-// Command siem is the SIEM service of the pipelines series, for real: POST /events takes
-// security events, five stages authorize, enrich, alert on, persist and distribute them, and
-// GET /ws streams them to websocket clients and to the dashboard at GET /.
-//
-//	cd examples && go run ./siem
-//
-// See the README next to this file for the endpoints, the flags and the measurements.
 package main
 
 import (

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bufio"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
+
+	"github.com/stagecoach-go/stagecoach/examples/siem/service"
+)
+
+// process is the service running as a separate process of this test binary.
+type process struct {
+	cmd    *exec.Cmd
+	url    string
+	key    string
+	out    *strings.Builder // the rest of stdout, once it has ended
+	outEnd chan struct{}
+}
+
+func startProcess(t *testing.T, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), runMainEnv+"="+strings.Join(args, runMainSep))
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	p := &process{cmd: cmd, out: &strings.Builder{}, outEnd: make(chan struct{})}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() { // up to the key line, which says the service is listening
+		line := sc.Text()
+		if u, ok := strings.CutPrefix(line, "dashboard: "); ok {
+			p.url = strings.TrimSuffix(u, "/")
+		}
+		if _, k, ok := strings.Cut(line, "only its hash is stored): "); ok {
+			p.key = k
+			break
+		}
+		if strings.HasPrefix(line, "demo API key: printed at the first start") {
+			break
+		}
+	}
+	require.NotEmpty(t, p.url, "the service printed its URL")
+	go func() {
+		defer close(p.outEnd)
+		for sc.Scan() {
+			p.out.WriteString(sc.Text() + "\n")
+		}
+	}()
+	return p
+}
+
+// post sends one request of events and returns the refs the service acknowledged as accepted;
+// an error if the request could not be made (the service has stopped listening).
+func post(c *http.Client, url, key string, refs []string) ([]string, error) {
+	var b strings.Builder
+	for _, ref := range refs {
+		fmt.Fprintf(&b, `{"ref":%q,"type":"burst","severity":%d,"message":"m"}`+"\n", ref, len(ref)%11)
+	}
+	req, err := http.NewRequest(http.MethodPost, url+"/events", strings.NewReader(b.String()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	res, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		text, _ := io.ReadAll(res.Body)
+		return nil, fmt.Errorf("status %d: %s", res.StatusCode, text)
+	}
+	var acked []string
+	dec := json.NewDecoder(res.Body)
+	for {
+		var r service.Result
+		if err := dec.Decode(&r); err == io.EOF {
+			return acked, nil
+		} else if err != nil {
+			return acked, err // a cut stream: what was read is acknowledged
+		}
+		if r.Status == service.StatusAccepted {
+			acked = append(acked, r.Ref)
+		}
+	}
+}
+
+// SIGTERM in the middle of a burst: the service stops taking requests, finishes those it took,
+// and every event it acknowledged is in the database exactly once; nothing else is.
+func TestSIGTERMKeepsEveryAcknowledgedEvent(t *testing.T) {
+	for _, design := range []string{service.DesignGroup, service.DesignPipe} {
+		t.Run(design, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "siem.db")
+			p := startProcess(t, "-addr", "127.0.0.1:0", "-db", db, "-design", design)
+
+			const clients, maxRequests, perRequest = 8, 50, 40
+			tr := &http.Transport{}
+			defer tr.CloseIdleConnections()
+			c := &http.Client{Transport: tr}
+			var (
+				mu       sync.Mutex
+				acked    []string
+				answered = make(chan struct{}, clients*maxRequests)
+				wg       sync.WaitGroup
+			)
+			for w := range clients {
+				wg.Go(func() {
+					for r := range maxRequests {
+						refs := make([]string, perRequest)
+						for i := range refs {
+							refs[i] = fmt.Sprintf("c%d-r%d-e%d", w, r, i)
+						}
+						got, err := post(c, p.url, p.key, refs)
+						mu.Lock()
+						acked = append(acked, got...)
+						mu.Unlock()
+						if err != nil {
+							return // the service has stopped listening
+						}
+						answered <- struct{}{}
+					}
+				})
+			}
+			for range 2 * clients { // mid-burst: some requests answered, others in flight
+				<-answered
+			}
+			require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+			wg.Wait()
+			require.NoError(t, p.cmd.Wait(), "the service exits cleanly")
+			<-p.outEnd
+			assert.Contains(t, p.out.String(), "siem: stopped")
+
+			mu.Lock()
+			defer mu.Unlock()
+			require.Less(t, len(acked), clients*maxRequests*perRequest, "the burst was cut by SIGTERM")
+			counts := countRefs(t, db)
+			for _, ref := range acked {
+				assert.Equal(t, 1, counts[ref], "acknowledged %s is stored exactly once", ref)
+			}
+			assert.Len(t, counts, len(acked), "nothing unacknowledged is stored")
+		})
+	}
+}
+
+func countRefs(t *testing.T, path string) map[string]int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	require.NoError(t, err)
+	defer db.Close()
+	rows, err := db.Query(`SELECT ref, COUNT(*) FROM events GROUP BY ref`)
+	require.NoError(t, err)
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var ref string
+		var n int
+		require.NoError(t, rows.Scan(&ref, &n))
+		out[ref] = n
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+// Flags: help exits 0, a bad flag or design exits non-zero with a message.
+func TestRunFlags(t *testing.T) {
+	var out, errb strings.Builder
+	assert.Equal(t, 0, run([]string{"-h"}, &out, &errb))
+	assert.Contains(t, errb.String(), "-design")
+
+	errb.Reset()
+	assert.Equal(t, 2, run([]string{"-nope"}, &out, &errb))
+	assert.Contains(t, errb.String(), "flag provided but not defined: -nope")
+
+	errb.Reset()
+	db := filepath.Join(t.TempDir(), "x.db")
+	assert.Equal(t, 1, run([]string{"-db", db, "-design", "actors", "-addr", "127.0.0.1:0"}, &out, &errb))
+	assert.Contains(t, errb.String(), `unknown design "actors"`)
+}
+
+// A second start on the same database prints no key (only its hash is stored) unless asked
+// with -new-key; the keys of every start work.
+func TestKeysAcrossStarts(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "siem.db")
+	var keys []string
+	for start, args := range [][]string{{}, {}, {"-new-key"}} {
+		p := startProcess(t, append([]string{"-addr", "127.0.0.1:0", "-db", db}, args...)...)
+		if p.key != "" {
+			keys = append(keys, p.key)
+		}
+		for i, k := range keys {
+			acked, err := post(http.DefaultClient, p.url, k, []string{fmt.Sprintf("start%d-key%d", start, i)})
+			require.NoError(t, err)
+			assert.Len(t, acked, 1)
+		}
+		require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+		require.NoError(t, p.cmd.Wait())
+		<-p.outEnd
+	}
+	require.Len(t, keys, 2, "a key at the first start and with -new-key, none at the second")
+	assert.NotEqual(t, keys[0], keys[1])
+}
