@@ -2,7 +2,7 @@
 // chart of events per second drawn on a canvas by this file. No library, no build step.
 "use strict";
 
-const maxRows = 50;
+const maxRows = 25;
 const seconds = 60;
 const perSecond = new Array(seconds).fill(0); // perSecond[seconds-1] is the current second
 let currentSecond = Math.floor(Date.now() / 1000);
