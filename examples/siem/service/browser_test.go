@@ -47,7 +47,7 @@ func browser(t *testing.T) context.Context {
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelTab(); cancelAlloc() }) // ends the browser and its goroutines
+	t.Cleanup(func() { cancelTab(); cancelAlloc() })       // ends the browser and its goroutines
 	require.NoError(t, chromedp.Do(ctx), "start chromium") // no timeout here: it would kill the browser
 	return ctx
 }
