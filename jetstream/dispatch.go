@@ -182,7 +182,6 @@ func (f *Feed[K, T]) read(ks *key[K, T]) {
 		f.rest(ks)
 		f.mu.Unlock()
 		f.settle(h, err)
-		f.release()
 		for _, r := range refused {
 			f.release()
 			f.failToHold(r, refusal)

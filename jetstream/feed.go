@@ -46,6 +46,7 @@ type Feed[K comparable, T any] struct {
 	started atomic.Bool
 	workCtx context.Context
 	readers sync.WaitGroup
+	acks    *acker
 
 	mu      sync.Mutex
 	keys    map[K]*key[K, T]
@@ -147,6 +148,8 @@ func (f *Feed[K, T]) Run(ctx context.Context) error {
 	workCtx, cancelWork := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancelWork(nil)
 	f.workCtx = workCtx
+	f.acks = newAcker(f.ackOne, f.release)
+	defer f.acks.stop() // after the readers: they may add to it until they end
 
 	cc, err := f.cons.Consume(f.handle,
 		natsjs.PullMaxMessages((f.opts.maxInFlight+1)/2),

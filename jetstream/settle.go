@@ -56,15 +56,15 @@ func (p permanentError) Error() string { return "permanent: " + p.err.Error() }
 func (p permanentError) Unwrap() error { return p.err }
 
 // settle decides a held message's fate from its item's result: acknowledge it, hand it back at
-// once (the run is aborting), dead-letter it, or retry it after the backoff delay.
+// once (the run is aborting), dead-letter it, or retry it after the backoff delay. It releases
+// the message's slot once that is done.
 func (f *Feed[K, T]) settle(h held[T], err error) {
 	if err == nil {
 		f.stats.processed.Add(1)
-		if aerr := h.msg.Ack(); aerr != nil {
-			f.report(fmt.Errorf("jetstream: ack of message %d: %w", seqOf(h.msg), aerr))
-		}
+		f.acks.add(h.msg)
 		return
 	}
+	defer f.release()
 	f.stats.failed.Add(1)
 	var pe *panics.Error
 	switch {
