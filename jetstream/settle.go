@@ -55,30 +55,59 @@ type permanentError struct{ err error }
 func (p permanentError) Error() string { return "permanent: " + p.err.Error() }
 func (p permanentError) Unwrap() error { return p.err }
 
-// settle decides a held message's fate from its item's result: acknowledge it, hand it back at
-// once (the run is aborting), dead-letter it, or retry it after the backoff delay. It releases
-// the message's slot once that is done.
+// fate is what becomes of a held message once its item's result is in.
+type fate int
+
+const (
+	fateAck        fate = iota // the item succeeded
+	fateHandBack               // the run is aborting: Nak without delay, for another process
+	fateRetry                  // NakWithDelay with the backoff delay
+	fateDeadLetter             // publish to the dead-letter subject, then terminate
+)
+
+// decide is the feed's delivery contract as a pure function of an item's error, the deliveries
+// its message has had, the consumer's MaxDeliver (0 or less: unlimited) and whether the run is
+// aborting. It returns the message's fate and, for a dead letter, the reason.
+func decide(err error, deliveries uint64, maxDeliver int, aborting bool) (fate, string) {
+	var pe *panics.Error
+	switch {
+	case err == nil:
+		return fateAck, ""
+	case aborting, errors.Is(err, group.ErrRouterClosed):
+		return fateHandBack, ""
+	case IsPermanent(err):
+		return fateDeadLetter, ReasonPermanent
+	case errors.As(err, &pe):
+		return fateDeadLetter, ReasonPanic
+	case maxDeliver > 0 && deliveries >= uint64(maxDeliver):
+		return fateDeadLetter, ReasonMaxDeliver
+	default:
+		return fateRetry, ""
+	}
+}
+
+// settle carries out a held message's fate (see decide) and releases its slot once that is done.
 func (f *Feed[K, T]) settle(h held[T], err error) {
-	if err == nil {
+	fa, reason := decide(err, h.deliveries, f.maxDeliver, f.aborted())
+	if fa == fateAck {
 		f.stats.processed.Add(1)
-		f.acks.add(h.msg)
+		f.acks.add(h.msg) // the acker releases the slot
 		return
 	}
 	defer f.release()
 	f.stats.failed.Add(1)
-	var pe *panics.Error
-	switch {
-	case f.aborted():
+	switch fa {
+	case fateHandBack:
+		if errors.Is(err, group.ErrRouterClosed) {
+			f.fail(fmt.Errorf("jetstream: consumer %q: %w", f.consumer, err))
+		}
 		f.handBack(h)
-	case errors.Is(err, group.ErrRouterClosed):
-		f.fail(fmt.Errorf("jetstream: consumer %q: %w", f.consumer, err))
-		f.handBack(h)
-	case IsPermanent(err):
-		f.deadLetter(h, ReasonPermanent, err)
-	case errors.As(err, &pe):
-		f.deadLetter(h, ReasonPanic, fmt.Errorf("%w\n\n%s", err, pe.Stack))
-	case f.maxDeliver > 0 && h.deliveries >= uint64(f.maxDeliver):
-		f.deadLetter(h, ReasonMaxDeliver, err)
+	case fateDeadLetter:
+		var pe *panics.Error
+		if errors.As(err, &pe) {
+			err = fmt.Errorf("%w\n\n%s", err, pe.Stack)
+		}
+		f.deadLetter(h, reason, err)
 	default:
 		f.retry(h)
 	}

@@ -1,0 +1,141 @@
+package jetstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"pgregory.net/rapid"
+
+	"github.com/stagecoach-go/stagecoach/group"
+	"github.com/stagecoach-go/stagecoach/internal/panics"
+)
+
+// TestDecideProperties checks the delivery contract on arbitrary errors and delivery counts:
+// success is acknowledged; an aborting run hands everything else back; a permanent error or a
+// panic is dead-lettered on any delivery; a plain error is retried before MaxDeliver and
+// dead-lettered from it on; an unlimited MaxDeliver never dead-letters a plain error.
+func TestDecideProperties(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		kind := rapid.SampledFrom([]string{"nil", "plain", "permanent", "panic", "router closed", "canceled"}).Draw(t, "kind")
+		wrapped := rapid.Bool().Draw(t, "wrapped") // as the router wraps it with the group's key
+		deliveries := rapid.Uint64Range(1, 100).Draw(t, "deliveries")
+		maxDeliver := rapid.IntRange(-1, 100).Draw(t, "maxDeliver")
+		aborting := rapid.Bool().Draw(t, "aborting")
+
+		var err error
+		switch kind {
+		case "plain":
+			err = errors.New("downstream down")
+		case "permanent":
+			err = Permanent(errors.New("bad order"))
+		case "panic":
+			err = panics.New("boom")
+		case "router closed":
+			err = group.ErrRouterClosed
+		case "canceled":
+			err = context.Canceled
+		}
+		if err != nil && wrapped {
+			err = fmt.Errorf("group k: %w", err)
+		}
+		got, reason := decide(err, deliveries, maxDeliver, aborting)
+
+		var want fate
+		var wantReason string
+		switch {
+		case err == nil:
+			want = fateAck
+		case aborting || kind == "router closed":
+			want = fateHandBack
+		case kind == "permanent":
+			want, wantReason = fateDeadLetter, ReasonPermanent
+		case kind == "panic":
+			want, wantReason = fateDeadLetter, ReasonPanic
+		case maxDeliver >= 1 && int(deliveries) >= maxDeliver:
+			want, wantReason = fateDeadLetter, ReasonMaxDeliver
+		default:
+			want = fateRetry
+		}
+		assert.Equal(t, want, got, "fate")
+		assert.Equal(t, wantReason, reason, "reason")
+	})
+}
+
+// TestQueueModel runs random pushes and pops on a queue and on a slice, which must agree.
+func TestQueueModel(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var q queue[int]
+		var model []int
+		next := 0
+		t.Repeat(map[string]func(*rapid.T){
+			"push": func(t *rapid.T) {
+				n := rapid.IntRange(1, 20).Draw(t, "n")
+				for range n {
+					q.push(next)
+					model = append(model, next)
+					next++
+				}
+			},
+			"pop": func(t *rapid.T) {
+				if len(model) == 0 {
+					t.Skip("empty")
+				}
+				assert.Equal(t, model[0], q.pop())
+				model = model[1:]
+			},
+			"": func(t *rapid.T) {
+				assert.Equal(t, len(model), q.len())
+				all := []int{}
+				q.all(func(v *int) { all = append(all, *v) })
+				assert.Equal(t, append([]int{}, model...), all)
+			},
+		})
+	})
+}
+
+// TestIdleListModel runs random pushes and removals on an idle list and on a slice in least
+// recently used order, which must agree.
+func TestIdleListModel(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		keys := make([]*key[int, int], 8)
+		for i := range keys {
+			keys[i] = &key[int, int]{k: i}
+		}
+		var l idleList[int, int]
+		var model []int
+		t.Repeat(map[string]func(*rapid.T){
+			"push": func(t *rapid.T) {
+				i := rapid.IntRange(0, len(keys)-1).Draw(t, "key")
+				if keys[i].idle {
+					t.Skip("already idle")
+				}
+				l.push(keys[i])
+				model = append(model, i)
+			},
+			"remove": func(t *rapid.T) {
+				i := rapid.IntRange(0, len(keys)-1).Draw(t, "key")
+				if !keys[i].idle {
+					t.Skip("not idle")
+				}
+				l.remove(keys[i])
+				for j, m := range model {
+					if m == i {
+						model = append(model[:j], model[j+1:]...)
+						break
+					}
+				}
+			},
+			"": func(t *rapid.T) {
+				got := []int{}
+				for k := l.head; k != nil; k = k.next {
+					got = append(got, k.k)
+				}
+				assert.Equal(t, len(model), l.n)
+				assert.Equal(t, append([]int{}, model...), got)
+			},
+		})
+	})
+}
