@@ -5,8 +5,7 @@
 // and a slow or abandoned group never stalls the others.
 //
 //	r := group.New[ConnID](machine.Do)
-//	defer r.Wait()
-//	defer r.Close()
+//	defer r.Shutdown(ctx)
 //	g, err := r.Open(ctx, conn.ID, group.Ordered())
 //	go func() { defer g.Close(); for msg := range conn.In { g.Submit(ctx, msg) } }()
 //	for reply, err := range g.Results() { conn.Send(reply, err) }
@@ -15,26 +14,33 @@
 //
 // Every item [Group.Submit] or [Group.TrySubmit] accepted yields exactly one result, to its own
 // group and to no other: the work func's value, or the item as it was submitted with an error
-// that names the group. This holds when the group's context ends too: items not yet started then
-// fail with the context's cause. [Group.Results] delivers in completion order, or in submission
-// order for an [Ordered] group; it ends once the group is closed and every result has been read.
-// A [Serial] group runs at most one item at a time, in submission order.
+// that names the group. This holds when the group's context ends too: no item of the group
+// starts after that, and the items not yet started fail with the context's cause.
+// [Group.Results] delivers in completion order, or in submission order for an [Ordered] group;
+// it ends once the group is closed and every result has been read. A [Serial] group runs at most
+// one item at a time, in submission order. One goroutine at a time may range over a group's
+// results: a second concurrent range panics with a message that says so.
 //
 // # Windows and isolation
 //
-// A group's window ([Window], default [DefaultWindow]) bounds its items submitted but not yet
-// read; it is allocated once, at Open, and every accepted item has its slot in it until its result
-// is read. So a worker never waits for a reader: it puts results in their slots and moves on. A
-// group whose reader is slow or gone fills its own window and blocks only its own Submit
-// (TrySubmit returns [ErrWindowFull]); the other groups run at full speed. Submit honours its
-// context.
+// A group's window ([Window], default [DefaultWindow]) bounds its items submitted and not yet
+// read, including results a reader took and did not read before it broke out of its range; it is
+// allocated once, at Open, and every accepted item has its slot in it until its result is read.
+// So a worker never waits for a reader: it puts results in their slots and moves on. A group
+// whose reader is slow or gone fills its own window and blocks only its own Submit (TrySubmit
+// returns [ErrWindowFull]); the other groups run at full speed. Submit honours its context, and
+// closing the group or the router wakes every submitter blocked on it. Because the window counts
+// unread results, submit and read in two goroutines: one that submits more than a window of
+// items before it reads blocks until its context ends.
 //
 // # Fairness
 //
 // Groups with items to hand out wait in one queue; a worker takes the group at the front, takes
 // a batch of at most the group's quantum of items, and puts the group back at the end if it has
 // more. The quantum adapts to the group's measured service time so that a batch is about 20 us
-// of work (at most 256 items): cheap items move in large batches, slow ones a few at a time. A
+// of work (at most 256 items): cheap items move in large batches, slow ones one at a time. A
+// batch is also at most an even share of the group's queued items among the workers, and a new
+// group's first items go one at a time, so a few slow items spread over idle workers at once. A
 // group with a million queued items therefore delays a new group's first item by at most about
 // one batch a worker, not by its backlog. Workers yield their processor every few batches so
 // that submitters and readers are not starved on a machine whose cores they keep busy.
@@ -42,19 +48,28 @@
 // # Lifecycle and shutdown
 //
 // [Router.Open] returns [ErrKeyOpen] for a key whose group is open (not get-or-create: two owners
-// of one key would read each other's results); a closed group's key can be opened again at once.
-// [Group.Close] ends submissions (Submit then returns [ErrGroupClosed]) and can be called more
-// than once. A group whose context ends is reclaimed even if it was never closed and nobody reads
-// it: submissions end, queued items fail with the cause, and the router forgets it.
-// [Router.Close] ends opens and submissions ([ErrRouterClosed]); the workers finish every item
-// already accepted and end; [Router.Wait] waits for them. No goroutine is started per group: the
-// router's workers are its only goroutines. Misuse never crashes the process from a background
-// goroutine or deadlocks.
+// of one key would read each other's results), and the context's cause for a context that has
+// already ended; a closed group's key can be opened again at once. [Group.Close] ends
+// submissions (Submit then returns [ErrGroupClosed]) and can be called more than once. A group
+// whose context ends is reclaimed even if it was never closed and nobody reads it: submissions
+// end, queued items fail with the cause, and the router forgets it. [Router.Close] ends opens
+// and submissions ([ErrRouterClosed]); the workers finish every item already accepted and end;
+// [Router.Wait] waits for them. [Router.Shutdown] does both, with a deadline: it is the one call a
+// service needs at exit. No goroutine is started per group: the router's workers are its only
+// goroutines. Misuse never crashes the process from a background goroutine or deadlocks.
 //
-// # Panics
+// # Errors and panics
+//
+// By default each item's error is its own result and the group carries on. A [FailFast] group
+// ends at its first failure: the context its running work funcs were given is cancelled with the
+// failure as the cause, Submit refuses further items, and the items not yet started fail with an
+// error wrapping [ErrGroupFailed] and the failure; the other groups are untouched.
 //
 // A panic in the work func is recovered on the worker, with its stack, and becomes that item's
 // error (a *[PanicError], wrapped with the group's key); the router keeps serving every group.
+// With [Repanic] the goroutine ranging over the group's results re-raises it instead. A work func
+// that calls runtime.Goexit (as testing.T.FailNow does) fails its item with an error wrapping
+// [ErrGoexit]; its worker's goroutine ends, and a new worker takes its place.
 //
 // # Counters
 //

@@ -8,24 +8,28 @@ import (
 	"github.com/stagecoach-go/stagecoach/group"
 )
 
-// Two groups share one router: each gets back exactly its own results.
+// Two groups share one router: each gets back exactly its own results. Each group's items are
+// submitted from one goroutine while another reads its results: the window counts results not
+// yet read, so a goroutine that submitted more than a window before reading would block.
 func Example() {
 	shout := func(_ context.Context, s string) (string, error) { return strings.ToUpper(s), nil }
 	r := group.New[string](shout, group.Workers(2))
-	defer r.Wait()
-	defer r.Close()
+	defer r.Shutdown(context.Background())
 
-	alice, _ := r.Open(context.Background(), "alice", group.Ordered())
-	bob, _ := r.Open(context.Background(), "bob", group.Ordered())
-	for _, w := range []string{"hello", "bob"} {
-		_ = alice.Submit(context.Background(), w)
-	}
-	for _, w := range []string{"hi", "alice", "!"} {
-		_ = bob.Submit(context.Background(), w)
-	}
-	alice.Close()
-	bob.Close()
-	for _, g := range []*group.Group[string, string]{alice, bob} {
+	words := map[string][]string{"alice": {"hello", "bob"}, "bob": {"hi", "alice", "!"}}
+	for _, key := range []string{"alice", "bob"} {
+		g, err := r.Open(context.Background(), key, group.Ordered(), group.Window(2))
+		if err != nil {
+			panic(err)
+		}
+		go func() {
+			defer g.Close()
+			for _, w := range words[key] {
+				if g.Submit(context.Background(), w) != nil {
+					return
+				}
+			}
+		}()
 		var got []string
 		for v, err := range g.Results() {
 			if err != nil {

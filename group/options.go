@@ -16,13 +16,18 @@ type routerOptions struct {
 }
 
 type groupOptions struct {
-	ordered bool
-	serial  bool
-	window  int
+	ordered  bool
+	serial   bool
+	window   int
+	failFast bool
+	repanic  bool
 }
 
 // DefaultWindow is a group's window unless [Window] says otherwise.
 const DefaultWindow = 256
+
+// MaxWindow is the largest window [Window] takes: a group allocates its window at Open.
+const MaxWindow = 1 << 20
 
 type routerOption func(*routerOptions)
 
@@ -50,15 +55,29 @@ func Serial() GroupOption {
 	return groupOption(func(o *groupOptions) { o.serial, o.ordered = true, true })
 }
 
-// Window bounds the items submitted to the group but not yet read by its reader (default
-// [DefaultWindow]); Submit blocks while the window is full. The group allocates its window once,
-// at Open. Window panics if n is below 1.
+// Window bounds the items submitted to the group and not yet read by its reader (default
+// [DefaultWindow], at most [MaxWindow]): queued, running, finished and waiting to be read, or
+// taken by a reader that broke out of its range before reading them. Submit blocks while the
+// window is full. The group allocates its window once, at Open. Window panics if n is below 1 or
+// above MaxWindow.
 func Window(n int) GroupOption {
-	if n < 1 {
-		panic(fmt.Sprintf("group: Window(%d): must be at least 1", n))
+	if n < 1 || n > MaxWindow {
+		panic(fmt.Sprintf("group: Window(%d): must be from 1 to %d", n, MaxWindow))
 	}
 	return groupOption(func(o *groupOptions) { o.window = n })
 }
+
+// FailFast ends the group at its first failure (a work func's error or a captured panic): the
+// context passed to the group's running work funcs is cancelled with the failure as its cause,
+// Submit returns [ErrGroupClosed] wrapping it, and every item accepted and not yet started fails
+// with an error that wraps [ErrGroupFailed] and the failure. Every accepted item still gets
+// exactly one result. The default gives each item its own result and carries on.
+func FailFast() GroupOption { return groupOption(func(o *groupOptions) { o.failFast = true }) }
+
+// Repanic re-raises a panic of the work func on the goroutine that ranges over the group's
+// [Group.Results], with the *[PanicError] that carries the original value and stack, when it
+// reaches that result. The default delivers the *[PanicError] as the item's error.
+func Repanic() GroupOption { return groupOption(func(o *groupOptions) { o.repanic = true }) }
 
 func newRouterOptions(opts []Option) routerOptions {
 	o := routerOptions{workers: runtime.GOMAXPROCS(0)}

@@ -10,9 +10,15 @@ import (
 	"github.com/stagecoach-go/stagecoach/internal/panics"
 )
 
-// PanicError is the error an item gets when the work func panicked on it: the panic value and
-// the stack of the worker where it was recovered.
+// PanicError is the error an item gets when the work func panicked on it. Its fields are Value,
+// the value passed to panic, and Stack, the stack of the worker that panicked as
+// runtime/debug.Stack prints it. Error returns one line; %+v adds the stack. errors.Is and
+// errors.As reach a Value that is an error.
 type PanicError = panics.Error
+
+// ErrGoexit is wrapped by the error an item gets when the work func called runtime.Goexit (as
+// testing.T.FailNow does) instead of returning: the worker is replaced and the router carries on.
+var ErrGoexit = panics.ErrGoexit
 
 var (
 	// ErrRouterClosed is returned by Open and Submit once the router is closed.
@@ -24,6 +30,9 @@ var (
 	ErrKeyOpen = errors.New("group: key already open")
 	// ErrWindowFull is returned by TrySubmit when the group's window is full.
 	ErrWindowFull = errors.New("group: window full")
+	// ErrGroupFailed wraps the first failure of a [FailFast] group: the error its items not yet
+	// started get, and the cause of the context its running work funcs were given.
+	ErrGroupFailed = errors.New("group: failed fast")
 )
 
 // yieldEvery is how many batches a worker runs between yields of its processor.
@@ -64,8 +73,11 @@ func New[K comparable, T any](work func(context.Context, T) (T, error), opts ...
 // come back to it alone. The group ends with [Group.Close], or when ctx ends: then its items not
 // yet started fail with ctx's cause and the group is reclaimed, even if nobody reads its results.
 // Open returns [ErrKeyOpen] if key's group is open (a closed group's key can be opened again at
-// once), and [ErrRouterClosed] after Close.
+// once), [ErrRouterClosed] after Close, and ctx's cause if ctx has already ended.
 func (r *Router[K, T]) Open(ctx context.Context, key K, opts ...GroupOption) (*Group[K, T], error) {
+	if err := context.Cause(ctx); err != nil {
+		return nil, fmt.Errorf("group %v: open: %w", key, err)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -145,7 +157,8 @@ func (r *Router[K, T]) Stats() Stats {
 // the workers of a closed router leave once no group is live.
 func (r *Router[K, T]) retire(g *Group[K, T]) {
 	r.mu.Lock()
-	if _, ok := r.live[g]; ok {
+	_, live := r.live[g]
+	if live {
 		delete(r.live, g)
 		r.retired = r.retired.add(g.stats.snapshot())
 		close(g.idleCh)
@@ -154,6 +167,9 @@ func (r *Router[K, T]) retire(g *Group[K, T]) {
 		r.cond.Broadcast()
 	}
 	r.mu.Unlock()
+	if live {
+		g.release()
+	}
 }
 
 // forget removes g from the open groups, if it is still the group of its key.
@@ -193,7 +209,25 @@ func (r *Router[K, T]) next() *Group[K, T] {
 // runs the batch without holding any lock, and publishes the results to the group at once. A
 // worker never blocks on a group: every result has its slot in the group's window since Submit.
 func (r *Router[K, T]) worker() {
-	b := &batch[T]{}
+	r.serve(&batch[K, T]{})
+}
+
+// serve is a worker's loop. A work func that calls runtime.Goexit (as testing.T.FailNow does)
+// ends the worker's goroutine, which cannot be saved: its deferred func fails that item with
+// ErrGoexit and starts a replacement that finishes the batch and serves on, so the router keeps
+// its workers and every item still gets its result.
+func (r *Router[K, T]) serve(b *batch[K, T]) {
+	defer func() {
+		if b.g != nil { // a batch was cut short: the work func called runtime.Goexit
+			b.goexited()
+			r.wg.Go(func() { r.serve(b) }) // owned by the router, as the worker it replaces
+		}
+	}()
+	if g := b.g; g != nil { // resuming a batch cut short
+		g.runFrom(b)
+		b.took = -1
+		g.publish(b)
+	}
 	for g := r.next(); g != nil; g = r.next() {
 		if !g.claim(b) {
 			continue

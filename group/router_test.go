@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 
@@ -39,19 +40,23 @@ func TestIsolationFromAStalledReader(t *testing.T) {
 	b, err := r.Open(context.Background(), "B")
 	require.NoError(t, err)
 	const n = 100_000
+	submitErr := make(chan error, 1)
 	go func() {
 		defer b.Close()
 		for i := range n {
 			if err := b.Submit(context.Background(), i); err != nil {
-				panic(err)
+				submitErr <- err
+				return
 			}
 		}
+		submitErr <- nil
 	}()
 	sum := 0
 	for v, err := range b.Results() {
 		require.NoError(t, err)
 		sum += v
 	}
+	require.NoError(t, <-submitErr, "B's submissions")
 	assert.Equal(t, n*(n-1), sum, "B got all its results while A's reader read nothing")
 
 	cancelA()
@@ -164,7 +169,8 @@ func TestMisuse(t *testing.T) {
 	}{
 		{"nil work", func() { group.New[string, int](nil) }, "group: New: nil work func"},
 		{"zero workers", func() { group.Workers(0) }, "group: Workers(0): must be at least 1"},
-		{"zero window", func() { group.Window(0) }, "group: Window(0): must be at least 1"},
+		{"zero window", func() { group.Window(0) }, "group: Window(0): must be from 1 to 1048576"},
+		{"huge window", func() { group.Window(math.MaxInt) }, fmt.Sprintf("group: Window(%d): must be from 1 to 1048576", math.MaxInt)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.give, func(t *testing.T) {

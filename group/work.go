@@ -1,16 +1,21 @@
 package group
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"time"
+
+	"github.com/stagecoach-go/stagecoach/internal/panics"
 )
 
 // batch is a worker's run of items from one group.
-type batch[T any] struct {
+type batch[K comparable, T any] struct {
+	g    *Group[K, T] // the group of the batch being run; nil between batches
 	idx  []int
 	vals []T
 	errs []error
+	pos  int // the item being run
 	took time.Duration
 	n    int // batches run by this worker, to time one in timeEvery
 }
@@ -18,22 +23,24 @@ type batch[T any] struct {
 // timeEvery: a worker times one batch in this many, to keep clock reads off the hot path.
 const timeEvery = 4
 
-// claim takes the next run of g's items for a worker, at most g's quantum (one for a serial
-// group), and puts g back in the router's queue if it has more to hand out. It reports false if
-// g has nothing to hand out now.
-func (g *Group[K, T]) claim(b *batch[T]) bool {
+// claim takes the next run of g's items for a worker, just taken from the router's queue: at
+// most g's quantum (one for a serial group), and at most an even share of g's pending items
+// among the workers, so that slow items spread over idle workers before they are batched. It
+// puts g back in the queue if it has more to hand out, and reports false if g has nothing to
+// hand out now.
+func (g *Group[K, T]) claim(b *batch[K, T]) bool {
 	g.mu.Lock()
+	g.queued = false
 	if g.pending.len() == 0 || (g.o.serial && g.running > 0) {
-		if g.running == 0 || !g.o.serial {
-			g.scheduled = false
-		}
 		g.mu.Unlock()
 		return false
 	}
-	k := min(g.quantum, g.pending.len())
+	workers := g.r.o.workers
+	k := min(g.quantum, (g.pending.len()+workers-1)/workers)
 	if g.o.serial {
 		k = 1
 	}
+	b.g = g
 	b.idx, b.vals, b.errs = b.idx[:0], b.vals[:0], b.errs[:0]
 	for range k {
 		i := g.pending.pop()
@@ -43,46 +50,58 @@ func (g *Group[K, T]) claim(b *batch[T]) bool {
 	}
 	g.running += k
 	g.count(k, 0, 0)
-	requeue := !g.o.serial && g.pending.len() > 0
-	if !requeue && !g.o.serial {
-		g.scheduled = false
-	}
+	queue := g.enqueue()
 	g.mu.Unlock()
-	if requeue {
+	if queue {
 		g.r.schedule(g)
 	}
 	return true
 }
 
-// run processes the batch with no lock held.
-func (g *Group[K, T]) run(b *batch[T]) {
+// run processes the batch with no lock held. An item whose group's context has ended is not run:
+// it fails with the context's cause.
+func (g *Group[K, T]) run(b *batch[K, T]) {
 	b.n++
 	timed := b.n%timeEvery == 1 || g.o.serial
 	var began time.Time
 	if timed {
 		began = time.Now()
 	}
-	for j, v := range b.vals {
-		out, err := g.call(v)
-		if err != nil {
-			out, err = v, fmt.Errorf("group %v: %w", g.key, err)
-		}
-		b.vals[j], b.errs[j] = out, err
-	}
+	b.pos = 0
+	g.runFrom(b)
 	b.took = -1
 	if timed {
 		b.took = time.Since(began)
 	}
 }
 
+// runFrom runs the batch's items from b.pos on.
+func (g *Group[K, T]) runFrom(b *batch[K, T]) {
+	for ; b.pos < len(b.vals); b.pos++ {
+		v := b.vals[b.pos]
+		if g.ctx.Err() != nil {
+			b.errs[b.pos] = fmt.Errorf("group %v: %w", g.key, context.Cause(g.ctx))
+			continue
+		}
+		out, err := g.call(v)
+		if err != nil {
+			out, err = v, fmt.Errorf("group %v: %w", g.key, err)
+		}
+		b.vals[b.pos], b.errs[b.pos] = out, err
+	}
+}
+
 // publish stores the batch's results in their slots for the reader, and learns from its timing.
-func (g *Group[K, T]) publish(b *batch[T]) {
+// A fail-fast group's first failure fails the group.
+func (g *Group[K, T]) publish(b *batch[K, T]) {
 	failed := 0
+	var first error
 	g.mu.Lock()
 	for j, i := range b.idx {
 		g.slots[i].v, g.slots[i].err = b.vals[j], b.errs[j]
 		if b.errs[j] != nil {
 			failed++
+			first = cmpOr(first, b.errs[j])
 		}
 		g.finish(i)
 	}
@@ -90,23 +109,42 @@ func (g *Group[K, T]) publish(b *batch[T]) {
 	if b.took >= 0 {
 		g.learn(b.took, len(b.idx))
 	}
-	requeue := g.o.serial && g.pending.len() > 0
-	if g.o.serial && !requeue {
-		g.scheduled = false
-	}
+	queue := g.enqueue()
 	idle := g.idle()
+	failNow := g.o.failFast && failed > 0 && !g.closed
 	g.count(0, len(b.idx)-failed, failed) // before the reader can see the results
 	g.mu.Unlock()
+	b.g = nil
 	signal(g.notify)
 	if g.waiting.Load() {
 		runtime.Gosched() // let the woken reader run now, not at the end of this time slice
 	}
-	if requeue {
+	if queue {
 		g.r.schedule(g)
+	}
+	if failNow {
+		g.fail(first)
 	}
 	if idle {
 		g.r.retire(g)
 	}
+}
+
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// fail ends a fail-fast group at its first failure: the context passed to its running work funcs
+// is cancelled with the failure as the cause, and the group is reclaimed as if its context had
+// ended: no more submissions, and every item not yet started fails with the cause.
+func (g *Group[K, T]) fail(first error) {
+	cause := fmt.Errorf("%w: %w", ErrGroupFailed, first)
+	g.unhook()
+	g.cancel(cause)
+	g.abandon(cause)
 }
 
 // learn updates the moving average of an item's service time and the quantum it gives. g.mu is
@@ -119,4 +157,21 @@ func (g *Group[K, T]) learn(took time.Duration, items int) {
 		g.avgNs = (3*g.avgNs + per) / 4
 	}
 	g.quantum = int(max(1, min(maxQuantum, quantumTime.Nanoseconds()/g.avgNs)))
+}
+
+// call runs the work func on v, turning a panic into v's error with the stack. A work func that
+// calls runtime.Goexit ends the worker's goroutine: see Router.serve.
+func (g *Group[K, T]) call(v T) (out T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = v, panics.New(p)
+		}
+	}()
+	return g.r.work(g.ctx, v)
+}
+
+// goexited records that the item at b.pos called runtime.Goexit: it fails with ErrGoexit.
+func (b *batch[K, T]) goexited() {
+	b.errs[b.pos] = fmt.Errorf("group %v: %w", b.g.key, panics.ErrGoexit)
+	b.pos++
 }

@@ -1,0 +1,146 @@
+package group_test
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stagecoach-go/stagecoach/group"
+)
+
+// stressRuns is how many random routers each stress test runs; scripts/test raises it for its
+// stress pass.
+var stressRuns = flag.Int("stress.runs", 30, "routers run by each stress test")
+
+// stressGroup is one group of a stress run and what it saw.
+type stressGroup struct {
+	key      int
+	n        int
+	window   int
+	mode     string // plain, ordered or serial
+	cancelAt int    // cancel the group's context after this many submissions (-1: never)
+	try      bool   // submit with TrySubmit, retrying when the window is full
+
+	accepted []int        // items Submit accepted, in order
+	got      map[int]int  // result count by item
+	order    []int        // items of the results, in the order read
+	running  atomic.Int32 // items of the group running now
+	overlap  atomic.Bool  // two items of a serial group ran at once
+}
+
+func (sg *stressGroup) options() []group.GroupOption {
+	opts := []group.GroupOption{group.Window(sg.window)}
+	switch sg.mode {
+	case "ordered":
+		opts = append(opts, group.Ordered())
+	case "serial":
+		opts = append(opts, group.Serial())
+	}
+	return opts
+}
+
+// Many groups at once, with random windows, modes, worker counts, cancellations and submit styles:
+// every accepted item gets exactly one result, in its own group, in order where asked, and no two
+// items of a serial group run at once.
+func TestStressGroupsExactlyOnce(t *testing.T) {
+	seed := rand.Uint64()
+	rng := rand.New(rand.NewPCG(seed, 3))
+	for run := range *stressRuns {
+		groups := make([]*stressGroup, 1+rng.IntN(12))
+		for i := range groups {
+			groups[i] = &stressGroup{
+				key: i, n: rng.IntN(3000), window: 1 + rng.IntN(300),
+				mode: []string{"plain", "ordered", "serial"}[rng.IntN(3)], cancelAt: -1,
+				try: rng.IntN(4) == 0, got: map[int]int{},
+			}
+			if rng.IntN(5) == 0 {
+				groups[i].cancelAt = rng.IntN(groups[i].n + 1)
+			}
+		}
+		byKey := func(k int) *stressGroup { return groups[k] }
+		work := func(_ context.Context, v [2]int) ([2]int, error) {
+			sg := byKey(v[0])
+			if sg.running.Add(1) > 1 && sg.mode == "serial" {
+				sg.overlap.Store(true)
+			}
+			if v[1]%7 == 0 {
+				runtime.Gosched()
+			}
+			sg.running.Add(-1)
+			return [2]int{v[0], v[1] * 2}, nil
+		}
+		r := group.New[int](work, group.Workers(1+rng.IntN(8)))
+		var wg sync.WaitGroup
+		for _, sg := range groups {
+			wg.Go(func() { stressOne(t, r, sg) })
+		}
+		wg.Wait()
+		require.NoError(t, r.Shutdown(context.Background()))
+		for _, sg := range groups {
+			what := fmt.Sprintf("seed %d run %d group %d (n %d, window %d, %s, cancel at %d, try %v)",
+				seed, run, sg.key, sg.n, sg.window, sg.mode, sg.cancelAt, sg.try)
+			require.Len(t, sg.got, len(sg.accepted), "%s: results for the accepted items", what)
+			for _, v := range sg.accepted {
+				require.Equal(t, 1, sg.got[v], "%s: item %d", what, v)
+			}
+			if sg.mode != "plain" {
+				require.Equal(t, sg.accepted, sg.order, "%s: in submission order", what)
+			}
+			assert.False(t, sg.overlap.Load(), "%s: a serial group ran two items at once", what)
+		}
+	}
+}
+
+// stressOne submits a group's items from one goroutine and reads its results in another.
+func stressOne(t *testing.T, r *group.Router[int, [2]int], sg *stressGroup) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g, err := r.Open(ctx, sg.key, sg.options()...)
+	if err != nil {
+		t.Errorf("open %d: %v", sg.key, err)
+		return
+	}
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		for v, err := range g.Results() {
+			if v[0] != sg.key && err == nil {
+				t.Errorf("group %d got an item of group %d", sg.key, v[0])
+			}
+			item := v[1]
+			if err == nil {
+				item /= 2
+			}
+			sg.got[item]++
+			sg.order = append(sg.order, item)
+		}
+	}()
+	for i := range sg.n {
+		if i == sg.cancelAt {
+			cancel()
+		}
+		var err error
+		if sg.try {
+			for err = g.TrySubmit([2]int{sg.key, i}); errors.Is(err, group.ErrWindowFull); err = g.TrySubmit([2]int{sg.key, i}) {
+				runtime.Gosched()
+			}
+		} else {
+			err = g.Submit(context.Background(), [2]int{sg.key, i})
+		}
+		if err != nil {
+			break
+		}
+		sg.accepted = append(sg.accepted, i)
+	}
+	g.Close()
+	<-read
+}
