@@ -48,8 +48,7 @@ func serviceTime(w bench.Workload) time.Duration {
 // Submit to its result.
 func fairnessLatency(b *testing.B, w bench.Workload, backlog int) time.Duration {
 	r := group.New[string](bench.Work(w))
-	defer r.Wait()
-	defer r.Close()
+	defer r.Shutdown(context.Background())
 	ctxA, cancelA := context.WithCancel(context.Background())
 	defer cancelA() // reclaims A: its queued items fail at once instead of running
 	a, err := r.Open(ctxA, "A", group.Window(backlog))

@@ -14,8 +14,7 @@ import (
 // got exactly its own results back.
 func Group(w Workload) error {
 	r := group.New[int](Work(w))
-	defer r.Wait()
-	defer r.Close()
+	defer r.Shutdown(context.Background())
 	errs := make([]error, w.Streams)
 	var wg sync.WaitGroup
 	for s := range w.Streams {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/stagecoach-go/stagecoach/pool"
@@ -36,9 +37,12 @@ func TestRunChanCancelWithSilentSource(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := pool.RunChan(ctx, make(chan int), identity)
 	cancel()
+	var got []pool.Result[int]
 	for r := range out {
-		assert.ErrorIs(t, r.Err, context.Canceled, "only the cancellation comes out")
+		got = append(got, r)
 	}
+	require.Len(t, got, 1, "only the cancellation comes out")
+	assert.ErrorIs(t, got[0].Err, context.Canceled)
 }
 
 // A consumer that stops reading and cancels leaves nothing behind, without draining.

@@ -44,8 +44,12 @@ func BenchmarkStreamHeap(b *testing.B) {
 	const items, every = 10_000_000, 1_000_000
 	for b.Loop() {
 		var first, peak uint64
-		n := 0
-		for range pool.Run(context.Background(), sourceOf(items), identity) {
+		n, sum := 0, 0
+		for v, err := range pool.Run(context.Background(), sourceOf(items), identity) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			sum += v
 			if n++; n%every == 0 {
 				h := heapInuse()
 				if first == 0 {
@@ -53,6 +57,9 @@ func BenchmarkStreamHeap(b *testing.B) {
 				}
 				peak = max(peak, h)
 			}
+		}
+		if n != items || sum != items*(items-1)/2 {
+			b.Fatalf("got %d results summing to %d, want %d summing to %d", n, sum, items, items*(items-1)/2)
 		}
 		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 		b.ReportMetric(float64(peak-first)/(1<<20), "heap-growth-MiB")
