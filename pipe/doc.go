@@ -1,6 +1,6 @@
 // Package pipe connects typed processing stages with channels: the classic Go pipeline, one
-// goroutine group a stage, done right. Every stage stops when its context is cancelled, a sink
-// that stops early never leaves a goroutine blocked upstream, and errors have one model.
+// goroutine group a stage, done right. Every stage stops when its pipeline ends, a sink that stops
+// early never leaves a goroutine blocked upstream, and errors have one model.
 //
 //	p := pipe.New(ctx)
 //	msgs := pipe.FromSeq(p, incoming)
@@ -9,46 +9,80 @@
 //
 // # Stages and their funcs
 //
-// Stage funcs are the caller's plain typed funcs, func(context.Context, In) (Out, error): the
-// shape fsm and pool use too, so one set of stage funcs runs either way. [Map], [Filter],
-// [FilterMap] and [FlatMap] run one on [Workers] goroutines (default 1), each stage's output
-// channel buffered to [Buffer] (default [DefaultBuffer]). With several workers, outputs come in
-// completion order unless the stage is [Ordered], which keeps input order with a reorder window
-// bounded by the buffer size. [Batch] groups items by size and by time; [Merge] fans in; [Tee]
-// fans out by copy.
+// Stage funcs are the caller's plain typed funcs, func(context.Context, In) (Out, error); with In
+// and Out the same type, it is the shape fsm's Step, pool and group take, so the same funcs serve
+// every design. [Map], [Filter], [FilterMap] and [FlatMap] run theirs on
+// [Workers] goroutines, each stage's output channel buffered to [Buffer] (default
+// [DefaultBuffer]). [Batch] groups items by size and by time; [Merge] fans in; [Tee] fans out by
+// copy.
+//
+// Workers defaults to 1, where pool and group default to GOMAXPROCS: a pipe stage is a goroutine
+// group of its own, so a pipeline of k stages already runs k goroutines at once, and the stage
+// that needs more (the slow one) is the one to give Workers; with one worker a stage keeps its
+// input order at no cost.
+//
+// With several workers, outputs come in completion order unless the stage is [Ordered], which
+// keeps input order: at most [Window] items (default [DefaultWindow]) are inside the stage at
+// once, so a slow item holds back a bounded number of finished ones. An item that finishes ahead
+// of its turn keeps at most 64 of its outputs ([FlatMap] may emit many); past that, its emit waits
+// for its turn. So an ordered stage holds at most Window items and Window x 64 outputs, plus its
+// output channel.
 //
 // # Goroutines: who owns them, what blocks, when channels close
 //
 // A [Pipeline] (from [New]) owns every goroutine its sources and stages start; the functions that
 // build stages return at once. A stage closes its output channel when its input is closed and its
-// workers are done, or when the pipeline is cancelled. Every send and receive of a stage also
-// watches the pipeline's context, so a cancelled pipeline unblocks every stage, whatever its
-// neighbours do. The sinks ([ForEach], [Collect], [Reduce], [Drain]) block on the calling
-// goroutine and return only after every goroutine of the pipeline has ended ([Pipeline.Wait]).
-// The bridges [All] and [Values] do the same when their range ends, including by break, which
-// stops the pipeline ([Pipeline.Stop]) first: stopping early never needs draining. A source built
-// with [FromSeq] runs the sequence on a goroutine of the pipeline and stops it at its next yield.
+// workers are done, or when the pipeline has ended. Every send and receive of a stage also
+// watches the pipeline's context, so an ended pipeline unblocks every stage, whatever its
+// neighbours do, and the emit func of [FlatMap] and [Generate] reports false from then on (even if
+// the output channel has room): a func that emits many values learns at its next emit that
+// nothing more will be delivered, and should return. The sinks ([ForEach], [Collect], [Reduce],
+// [Drain]) block on the calling goroutine and return only after every goroutine of the pipeline
+// has ended ([Pipeline.Wait]). The bridges [All] and [Values] do the same when their range ends,
+// including by break, which stops the pipeline ([Pipeline.Stop]) first: stopping early never needs
+// draining. The sequence of one All or Values call can be ranged over once; a second range
+// panics. A source built with [FromSeq] runs the sequence on a goroutine of the pipeline and stops
+// it at its next yield.
 //
-// # Errors: fail fast, first error wins
+// # Errors: fail fast, first event wins
 //
-// The first error of the pipeline — a stage func's, a sink func's, a source's, or a panic —
-// cancels the pipeline's context with that error as its cause, so every stage stops, and it is
-// the error the sink returns (or [All]'s last pair, or [Pipeline.Wait]'s result). No error is
-// dropped: if several stages fail at once, the first recorded is returned and the others ended
-// because of it. A cancelled parent context ends the pipeline with the parent's cause as its
-// error. Per-item error handling (skip, retry, dead-letter) belongs in the stage func, which can
-// turn a bad item into a value or filter it out.
+// The first event that ends a pipeline is its outcome, and the sink returns it (or [All]'s last
+// pair, or [Pipeline.Wait]):
+//   - an error of a stage func, a sink func or a source, or a panic or runtime.Goexit in any of
+//     them: the error wrapped in a *[StageError] that names the part it came from, by its kind and
+//     position among the parts built on the pipeline ("pipe: Map #2: boom"), or by the name given
+//     with [Name] ("pipe: validate (Map #2): boom"); errors.Is and errors.As reach the original;
+//   - the end of the parent context: its cause (context.Cause), as given, unwrapped;
+//   - [Pipeline.Stop], which a sink calls when it has read all it wants: no error.
 //
-// # Panics
+// The event cancels the pipeline's context with itself as the cause, so every stage stops. What
+// happens after it is its consequence and is not reported: a stage func that returns ctx.Err()
+// once cancelled, or a second failing stage.
 //
-// A panic in a user func on a stage goroutine is recovered there, with its stack, and fails the
-// pipeline with a *[PanicError]: a stage goroutine must not crash the program, and the panic is
-// reported where the pipeline's result is read.
+// Failing fast drops what is in flight: items between stages, and the outputs of stage funcs that
+// succeeded but were not yet delivered, are discarded when the pipeline ends. To keep going past
+// a bad item instead, carry its error in the item type (a struct with an err field, say), return
+// a nil error from the stage func, and decide in the sink; or turn the bad item into a value, or
+// filter it out, in the stage func. See Example_perItemErrors.
+//
+// # Panics and Goexit
+//
+// A panic in a user func on a goroutine of the pipeline (a source's sequence or generator, a stage
+// func) is recovered there, with its stack, and fails the pipeline with a *[PanicError]: a
+// goroutine the pipeline owns must not crash the program, and the panic is reported where the
+// pipeline's result is read. A panic in a sink func ([ForEach], [Reduce]) does the same, on the
+// caller's goroutine: the sink returns it. A panic in the loop body of a range over [All] or
+// [Values] is the caller's own: the pipeline fails with it and ends, and the panic goes on on the
+// caller's goroutine, as it would in a plain loop. A user func that calls runtime.Goexit (what
+// testing.T.FailNow does) fails the pipeline with [ErrGoexit] and hangs nothing; on the caller's
+// goroutine (a sink func, a loop body) the goroutine then exits, as Goexit means, after every
+// goroutine of the pipeline has ended.
 //
 // # Cost
 //
 // Each stage is a channel hop: on a 2-core machine, the bench package's W1 (4 trivial stages)
-// costs about 800 ns an item, and each added stage about 100-250 ns (a channel operation and a
-// goroutine wake-up), against under 5 ns a stage for pool running an fsm.Machine. Use pipe when
-// stages need different concurrency or batching; use pool when they do not.
+// costs about 680 ns an item, and each added stage about 180 ns (a channel operation and a
+// goroutine wake-up; docs/benchmarks.md has the figures), against a few ns a stage for pool
+// running an fsm.Machine. A stage allocates nothing an item. Use pipe when stages need different
+// concurrency or batching; use pool when they do not.
 package pipe

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -107,10 +108,43 @@ func ExampleForEach_error() {
 			return 0, fmt.Errorf("item %d: %w", n, errTooBig)
 		}
 		return n, nil
-	})
+	}, pipe.Name("check"))
 	err := pipe.ForEach(p, checked, func(context.Context, int) error { return nil })
-	fmt.Println(err, errors.Is(err, errTooBig))
-	// Output: item 300: too big true
+	var se *pipe.StageError
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, errTooBig), errors.As(err, &se), se.Stage)
+	// Output:
+	// pipe: check (Map #2): item 300: too big
+	// true true check (Map #2)
+}
+
+// Example_perItemErrors keeps going past bad items: the error travels with its item, in the item
+// type, so no stage fails and no success still in flight is dropped.
+func Example_perItemErrors() {
+	type parsed struct {
+		line string
+		n    int
+		err  error
+	}
+	p := pipe.New(context.Background())
+	results := pipe.Map(p, pipe.From(p, "1", "two", "3"), func(_ context.Context, line string) (parsed, error) {
+		n, err := strconv.Atoi(line)
+		return parsed{line: line, n: n, err: err}, nil // the item's error, not the stage's
+	}, pipe.Workers(2), pipe.Ordered())
+	err := pipe.ForEach(p, results, func(_ context.Context, r parsed) error {
+		if r.err != nil {
+			fmt.Printf("%q: skipped\n", r.line)
+			return nil
+		}
+		fmt.Printf("%q: %d\n", r.line, r.n)
+		return nil
+	})
+	fmt.Println(err)
+	// Output:
+	// "1": 1
+	// "two": skipped
+	// "3": 3
+	// <nil>
 }
 
 // Message is a chat message on its way from a sender to the room.

@@ -1,6 +1,7 @@
 package pipe
 
 import (
+	"fmt"
 	"sync"
 	"time"
 )
@@ -8,12 +9,15 @@ import (
 // Merge returns one channel of the items of every channel of ins (fan-in), in no particular
 // order; it is closed once all of ins are. Merge returns at once; its goroutines belong to p.
 func Merge[T any](p *Pipeline, ins ...<-chan T) <-chan T {
+	for _, in := range ins {
+		mustInput(in)
+	}
+	pt := p.part("Merge", "")
 	out := make(chan T, DefaultBuffer)
 	var wg sync.WaitGroup
 	for _, in := range ins {
-		mustInput(in)
 		wg.Add(1)
-		p.spawn(func() {
+		pt.spawn(func() {
 			defer wg.Done()
 			for v := range receive(p, in) {
 				if !send(p, out, v) {
@@ -22,7 +26,7 @@ func Merge[T any](p *Pipeline, ins ...<-chan T) <-chan T {
 			}
 		})
 	}
-	p.spawn(func() { wg.Wait(); close(out) })
+	pt.spawn(func() { wg.Wait(); close(out) })
 	return out
 }
 
@@ -32,16 +36,17 @@ func Merge[T any](p *Pipeline, ins ...<-chan T) <-chan T {
 // read, or the pipeline stopped. Tee panics if n is below 1.
 func Tee[T any](p *Pipeline, in <-chan T, n int) []<-chan T {
 	if n < 1 {
-		panic("pipe: Tee: n must be at least 1")
+		panic(fmt.Sprintf("pipe: Tee(..., n=%d): must be at least 1", n))
 	}
 	mustInput(in)
+	pt := p.part("Tee", "")
 	outs := make([]chan T, n)
 	ro := make([]<-chan T, n)
 	for i := range outs {
 		outs[i] = make(chan T, DefaultBuffer)
 		ro[i] = outs[i]
 	}
-	p.spawn(func() {
+	pt.spawn(func() {
 		defer func() {
 			for _, out := range outs {
 				close(out)
@@ -64,14 +69,15 @@ func Tee[T any](p *Pipeline, in <-chan T, n int) []<-chan T {
 // size is below 1 or maxWait is negative.
 func Batch[T any](p *Pipeline, in <-chan T, size int, maxWait time.Duration) <-chan []T {
 	if size < 1 {
-		panic("pipe: Batch: size must be at least 1")
+		panic(fmt.Sprintf("pipe: Batch(..., size=%d, ...): must be at least 1", size))
 	}
 	if maxWait < 0 {
-		panic("pipe: Batch: maxWait must not be negative")
+		panic(fmt.Sprintf("pipe: Batch(..., maxWait=%v): must not be negative", maxWait))
 	}
 	mustInput(in)
+	pt := p.part("Batch", "")
 	out := make(chan []T, DefaultBuffer)
-	p.spawn(func() {
+	pt.spawn(func() {
 		defer close(out)
 		batcher[T]{p: p, in: in, out: out, size: size, maxWait: maxWait}.run()
 	})

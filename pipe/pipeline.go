@@ -3,14 +3,43 @@ package pipe
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/stagecoach-go/stagecoach/internal/panics"
 )
 
-// PanicError is the error a pipeline fails with when a user func panicked: the panic value and
-// the stack of the stage goroutine where it was recovered.
+// PanicError is the error a pipeline fails with (wrapped in a [StageError]) when a user func
+// panicked. Fields: Value, the value passed to panic; Stack, the stack of the goroutine where it
+// was recovered. Error returns one line ("panic: " and the value); %+v adds the stack.
 type PanicError = panics.Error
+
+// ErrGoexit is the error a pipeline fails with (wrapped in a [StageError]) when a user func called
+// runtime.Goexit (what testing.T.FailNow does).
+var ErrGoexit = panics.ErrGoexit
+
+// StageError is the error of a pipeline that failed in one of its parts. Stage names the part:
+// its kind and its position among the parts built on the pipeline, counted from 1 ("Map #2"),
+// after the name given with [Name] if any ("validate (Map #2)"). Err is the error of the part's
+// func, a *[PanicError], or [ErrGoexit]; errors.Is and errors.As reach it.
+type StageError struct {
+	Stage string
+	Err   error
+}
+
+func (e *StageError) Error() string { return "pipe: " + e.Stage + ": " + e.Err.Error() }
+
+func (e *StageError) Unwrap() error { return e.Err }
+
+// Format prints Error for %v and %s; %+v formats Err with %+v, so a *[PanicError]'s stack shows.
+func (e *StageError) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('+') {
+		_, _ = fmt.Fprintf(f, "pipe: %s: %+v", e.Stage, e.Err)
+		return
+	}
+	_, _ = fmt.Fprintf(f, fmt.FormatString(f, verb), e.Error())
+}
 
 // errStopped is the cause of a pipeline's context once a sink has stopped it early; it is not an
 // error of the pipeline.
@@ -20,73 +49,92 @@ var errStopped = errors.New("pipe: stopped by its sink")
 // records the first error, and cancels every stage when that error happens or a sink stops early.
 // Make one with [New]; the zero value is not usable. A Pipeline must not be copied after first
 // use.
+//
+// The first event that ends a pipeline is its outcome, recorded as the cause of its context: an
+// error, the end of the parent context, or [Pipeline.Stop]. What goes wrong after it (a stage
+// func that returns ctx.Err() once cancelled, say) is a consequence and is not reported.
 type Pipeline struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	parent context.Context
 	wg     sync.WaitGroup
-	mu     sync.Mutex
-	err    error
+	parts  atomic.Int64 // parts built on the pipeline, to number them
 }
 
-// New returns a Pipeline whose stages stop when ctx ends.
+// New returns a Pipeline whose stages stop when ctx ends. New panics if ctx is nil.
 func New(ctx context.Context) *Pipeline {
+	if ctx == nil {
+		panic("pipe: New(nil): nil context (use context.Background() or a caller's ctx)")
+	}
 	c, cancel := context.WithCancelCause(ctx)
-	return &Pipeline{ctx: c, cancel: cancel, parent: ctx}
+	return &Pipeline{ctx: c, cancel: cancel}
 }
 
 // Context returns the context every stage func of p is given. It is cancelled when p fails, is
 // stopped, or its parent ends.
 func (p *Pipeline) Context() context.Context { return p.ctx }
 
-// go starts f on a goroutine owned by p; [Pipeline.Wait] waits for it. A panic in f fails p.
-func (p *Pipeline) spawn(f func()) {
-	p.wg.Go(func() {
-		defer p.recover()
+// part is one part built on a pipeline (a source, a stage, a fan, a sink), named for its errors.
+type part struct {
+	p    *Pipeline
+	name string
+}
+
+// part numbers a new part of p of the given kind; name is the one given with [Name], if any.
+func (p *Pipeline) part(kind, name string) *part {
+	n := p.parts.Add(1)
+	if name != "" {
+		return &part{p: p, name: fmt.Sprintf("%s (%s #%d)", name, kind, n)}
+	}
+	return &part{p: p, name: fmt.Sprintf("%s #%d", kind, n)}
+}
+
+// spawn starts f on a goroutine owned by the pipeline; [Pipeline.Wait] waits for it. A panic in f,
+// or runtime.Goexit, fails the pipeline: a goroutine of the pipeline that runs user code must not
+// crash the program, and the panic is reported where the pipeline's result is read.
+func (pt *part) spawn(f func()) {
+	pt.p.wg.Go(func() {
+		returned := false
+		defer func() {
+			if !returned {
+				pt.fail(panics.Caught(recover()))
+			}
+		}()
 		f()
+		returned = true
 	})
 }
 
-// recover turns a panic of a user func on a stage goroutine into p's error: the stage goroutine
-// must not crash the program, and the panic is reported where the pipeline's result is read.
-func (p *Pipeline) recover() {
-	if v := recover(); v != nil {
-		p.fail(panics.New(v))
+// fail ends the pipeline with err, wrapped with the part, as its outcome, unless it has already
+// ended: the first error wins, and the cancellation stops every stage.
+func (pt *part) fail(err error) {
+	if pt.p.ctx.Err() != nil {
+		return // already ended: err is a consequence
 	}
-}
-
-// fail records err as p's error if it is the first, and cancels every stage with it as the cause.
-func (p *Pipeline) fail(err error) {
-	p.mu.Lock()
-	if p.err == nil {
-		p.err = err
-	}
-	p.mu.Unlock()
-	p.cancel(err)
+	pt.p.cancel(&StageError{Stage: pt.name, Err: err})
 }
 
 // Stop cancels every stage of p without failing it: what a sink does when it has read all it
-// wants. It does not wait; [Pipeline.Wait] does.
+// wants. It does not wait; [Pipeline.Wait] does. An error after Stop is not reported.
 func (p *Pipeline) Stop() { p.cancel(errStopped) }
 
-// Wait blocks until every goroutine of p has ended and returns p's first error: a stage func's
-// error, a *[PanicError], or the cause of the parent context if it ended first. A pipeline
-// stopped with [Pipeline.Stop] and no error returns nil.
+// Wait blocks until every goroutine of p has ended and returns p's outcome: nil if p ran to its
+// end or was stopped with [Pipeline.Stop] first; else the first error, a *[StageError] wrapping a
+// stage func's error, a *[PanicError] or [ErrGoexit]; or the cause of the parent context
+// (context.Cause), if it ended first.
 func (p *Pipeline) Wait() error {
 	p.wg.Wait()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.err != nil {
-		return p.err
-	}
-	if err := context.Cause(p.parent); err != nil {
+	if err := context.Cause(p.ctx); err != errStopped {
 		return err
 	}
 	return nil
 }
 
-// send delivers v on out unless p is cancelled first; it reports whether v was delivered.
+// send delivers v on out unless p has ended first; it reports whether v was delivered. Once p has
+// ended it reports false, even if out has room.
 func send[T any](p *Pipeline, out chan<- T, v T) bool {
+	if p.ctx.Err() != nil {
+		return false
+	}
 	select {
 	case out <- v:
 		return true

@@ -7,13 +7,13 @@ import (
 )
 
 // Map returns a channel of fn applied to every item of in. A stage func's error fails the
-// pipeline (see the package documentation). Map returns at once; the stage's goroutines belong
+// pipeline, wrapped in a *[StageError] naming the stage (see the package documentation). Map returns at once; the stage's goroutines belong
 // to p. Map panics if fn is nil.
 func Map[In, Out any](p *Pipeline, in <-chan In, fn func(context.Context, In) (Out, error), opts ...Option) <-chan Out {
 	if fn == nil {
 		panic("pipe: Map: nil func")
 	}
-	return stage(p, in, newOptions(opts), func(ctx context.Context, v In, emit func(Out) bool) error {
+	return stage(p, "Map", in, newOptions(opts), func(ctx context.Context, v In, emit func(Out) bool) error {
 		out, err := fn(ctx, v)
 		if err == nil {
 			emit(out)
@@ -28,7 +28,7 @@ func Filter[T any](p *Pipeline, in <-chan T, keep func(context.Context, T) (bool
 	if keep == nil {
 		panic("pipe: Filter: nil func")
 	}
-	return stage(p, in, newOptions(opts), func(ctx context.Context, v T, emit func(T) bool) error {
+	return stage(p, "Filter", in, newOptions(opts), func(ctx context.Context, v T, emit func(T) bool) error {
 		ok, err := keep(ctx, v)
 		if ok && err == nil {
 			emit(v)
@@ -43,7 +43,7 @@ func FilterMap[In, Out any](p *Pipeline, in <-chan In, fn func(context.Context, 
 	if fn == nil {
 		panic("pipe: FilterMap: nil func")
 	}
-	return stage(p, in, newOptions(opts), func(ctx context.Context, v In, emit func(Out) bool) error {
+	return stage(p, "FilterMap", in, newOptions(opts), func(ctx context.Context, v In, emit func(Out) bool) error {
 		out, ok, err := fn(ctx, v)
 		if ok && err == nil {
 			emit(out)
@@ -53,39 +53,43 @@ func FilterMap[In, Out any](p *Pipeline, in <-chan In, fn func(context.Context, 
 }
 
 // FlatMap returns a channel of every output fn emits for every item of in; fn calls emit for each
-// output, and stops when emit reports false (the pipeline was cancelled). FlatMap panics if fn is
-// nil.
+// output, and should return when emit reports false: the pipeline has ended (it failed, was
+// stopped, or its parent context ended), and nothing more will be delivered. emit must not be
+// called after fn has returned. In an [Ordered] stage with several workers, an item that finishes
+// ahead of its turn keeps at most [DefaultBuffer] of its outputs; past that, emit waits until the
+// item's turn comes (or the pipeline ends). FlatMap panics if fn is nil.
 func FlatMap[In, Out any](p *Pipeline, in <-chan In, fn func(ctx context.Context, v In, emit func(Out) bool) error, opts ...Option) <-chan Out {
 	if fn == nil {
 		panic("pipe: FlatMap: nil func")
 	}
-	return stage(p, in, newOptions(opts), fn)
+	return stage(p, "FlatMap", in, newOptions(opts), fn)
 }
 
 // stage runs fn over in on o.workers goroutines of p and returns the stage's output channel,
 // which is closed once every worker has ended.
-func stage[In, Out any](p *Pipeline, in <-chan In, o options, fn func(context.Context, In, func(Out) bool) error) <-chan Out {
+func stage[In, Out any](p *Pipeline, kind string, in <-chan In, o options, fn func(context.Context, In, func(Out) bool) error) <-chan Out {
 	mustInput(in)
+	pt := p.part(kind, o.name)
 	out := make(chan Out, o.buffer)
 	if o.ordered && o.workers > 1 {
-		orderedStage(p, in, out, o, fn)
+		orderedStage(pt, in, out, o, fn)
 		return out
 	}
 	var wg sync.WaitGroup
 	for range o.workers {
 		wg.Add(1)
-		p.spawn(func() {
+		pt.spawn(func() {
 			defer wg.Done()
 			emit := func(v Out) bool { return send(p, out, v) }
 			for v := range receive(p, in) {
 				if err := fn(p.ctx, v, emit); err != nil {
-					p.fail(err)
+					pt.fail(err)
 					return
 				}
 			}
 		})
 	}
-	p.spawn(func() { wg.Wait(); close(out) })
+	pt.spawn(func() { wg.Wait(); close(out) })
 	return out
 }
 

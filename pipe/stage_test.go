@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -143,7 +145,14 @@ func TestStageErrorsReachTheSink(t *testing.T) {
 		n := rapid.IntRange(1, 300).Draw(t, "items")
 		bad := rapid.IntRange(0, n-1).Draw(t, "bad item")
 		where := rapid.SampledFrom([]string{"map", "filter", "flatmap", "sink", "panic"}).Draw(t, "failing stage")
+		named := rapid.Bool().Draw(t, "named")
 		opts, _ := drawStageOptions(t, "stage")
+		name := func(n string) []pipe.Option {
+			if named {
+				return append(opts, pipe.Name(n))
+			}
+			return opts
+		}
 		fail := func(stage string, v int) error {
 			if stage == where && v == bad {
 				return fmt.Errorf("%s on %d: %w", stage, v, errStage)
@@ -157,20 +166,28 @@ func TestStageErrorsReachTheSink(t *testing.T) {
 				panic(errStage)
 			}
 			return v, fail("map", v)
-		}, opts...)
-		kept := pipe.Filter(p, mapped, func(_ context.Context, v int) (bool, error) { return true, fail("filter", v) }, opts...)
+		}, name("mapper")...)
+		kept := pipe.Filter(p, mapped, func(_ context.Context, v int) (bool, error) { return true, fail("filter", v) }, name("keeper")...)
 		flat := pipe.FlatMap(p, kept, func(_ context.Context, v int, emit func(int) bool) error {
 			emit(v)
 			return fail("flatmap", v)
-		}, opts...)
+		}, name("flattener")...)
 		err := pipe.ForEach(p, flat, func(_ context.Context, v int) error { return fail("sink", v) })
 		require.ErrorIs(t, err, errStage)
+		stage := map[string]string{"map": "Map #2", "panic": "Map #2", "filter": "Filter #3", "flatmap": "FlatMap #4", "sink": "ForEach #5"}[where]
+		if named && where != "sink" {
+			stage = map[string]string{"map": "mapper", "panic": "mapper", "filter": "keeper", "flatmap": "flattener"}[where] + " (" + stage + ")"
+		}
+		var se *pipe.StageError
+		require.ErrorAs(t, err, &se)
+		assert.Equal(t, stage, se.Stage, "the error names the stage")
 		if where == "panic" {
 			var pe *pipe.PanicError
 			require.ErrorAs(t, err, &pe)
 			assert.Contains(t, string(pe.Stack), "pipe_test")
+			assert.Equal(t, "pipe: "+stage+": panic: stage failed", err.Error())
 		} else {
-			assert.Equal(t, fmt.Sprintf("%s on %d: stage failed", where, bad), err.Error())
+			assert.Equal(t, fmt.Sprintf("pipe: %s: %s on %d: stage failed", stage, where, bad), err.Error())
 		}
 		assert.NoError(t, goleak.Find(), "the error stopped every stage")
 	})
@@ -184,6 +201,9 @@ func ints(n int) []int {
 	return s
 }
 
+// nilContext is the misuse of passing no context, hidden from the linters that catch it.
+var nilContext context.Context
+
 func TestBadInputPanics(t *testing.T) {
 	p := pipe.New(context.Background())
 	defer p.Stop()
@@ -193,14 +213,20 @@ func TestBadInputPanics(t *testing.T) {
 		f    func()
 		want string
 	}{
+		{"nil context", func() { pipe.New(nilContext) }, "pipe: New(nil): nil context (use context.Background() or a caller's ctx)"},
 		{"nil map func", func() { pipe.Map[int, int](p, in, nil) }, "pipe: Map: nil func"},
 		{"nil filter func", func() { pipe.Filter[int](p, in, nil) }, "pipe: Filter: nil func"},
 		{"nil flatmap func", func() { pipe.FlatMap[int, int](p, in, nil) }, "pipe: FlatMap: nil func"},
 		{"nil input", func() { pipe.Map(p, nil, func(_ context.Context, v int) (int, error) { return v, nil }) }, "pipe: nil input channel of int"},
 		{"zero workers", func() { pipe.Workers(0) }, "pipe: Workers(0): must be at least 1"},
-		{"zero buffer", func() { pipe.Buffer(0) }, "pipe: Buffer(0): must be at least 1"},
-		{"tee of none", func() { pipe.Tee(p, in, 0) }, "pipe: Tee: n must be at least 1"},
-		{"batch of none", func() { pipe.Batch(p, in, 0, 0) }, "pipe: Batch: size must be at least 1"},
+		{"zero buffer", func() { pipe.Buffer(0) }, "pipe: Buffer(0): must be from 1 to 65536"},
+		{"huge buffer", func() { pipe.Buffer(math.MaxInt) }, fmt.Sprintf("pipe: Buffer(%d): must be from 1 to 65536", math.MaxInt)},
+		{"zero window", func() { pipe.Window(0) }, "pipe: Window(0): must be from 1 to 65536"},
+		{"huge window", func() { pipe.Window(1<<16 + 1) }, "pipe: Window(65537): must be from 1 to 65536"},
+		{"empty name", func() { pipe.Name("") }, `pipe: Name(""): must not be empty`},
+		{"tee of none", func() { pipe.Tee(p, in, 0) }, "pipe: Tee(..., n=0): must be at least 1"},
+		{"batch of none", func() { pipe.Batch(p, in, 0, 0) }, "pipe: Batch(..., size=0, ...): must be at least 1"},
+		{"batch waiting less than nothing", func() { pipe.Batch(p, in, 2, -time.Second) }, "pipe: Batch(..., maxWait=-1s): must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.give, func(t *testing.T) {
