@@ -19,13 +19,14 @@ import (
 // would emit. (An ordered stage used to accept every output of an item into its slot.)
 func TestFlatMapLearnsThePipelineEnded(t *testing.T) {
 	for _, tt := range []struct {
-		give string
-		opts []pipe.Option
+		give    string
+		opts    []pipe.Option
+		ordered bool
 	}{
-		{"one worker", nil},
-		{"unordered workers", []pipe.Option{pipe.Workers(2)}},
-		{"ordered workers", []pipe.Option{pipe.Workers(2), pipe.Ordered()}},
-		{"ordered, small window", []pipe.Option{pipe.Workers(4), pipe.Ordered(), pipe.Window(2), pipe.Buffer(1)}},
+		{"one worker", nil, true},
+		{"unordered workers", []pipe.Option{pipe.Workers(2)}, false},
+		{"ordered workers", []pipe.Option{pipe.Workers(2), pipe.Ordered()}, true},
+		{"ordered, small window", []pipe.Option{pipe.Workers(4), pipe.Ordered(), pipe.Window(2), pipe.Buffer(1)}, true},
 	} {
 		t.Run(tt.give, func(t *testing.T) {
 			const perItem = 100_000
@@ -43,7 +44,9 @@ func TestFlatMapLearnsThePipelineEnded(t *testing.T) {
 			}, tt.opts...)
 			n := 0
 			for v := range pipe.Values(p, flat) {
-				require.Equal(t, n, v, "in order")
+				if tt.ordered {
+					require.Equal(t, n, v, "in order")
+				}
 				if n++; n == 10 {
 					break
 				}

@@ -2,6 +2,7 @@ package pipe_test
 
 import (
 	"context"
+	"flag"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/stagecoach-go/stagecoach/pipe"
 )
+
+var stressRuns = flag.Int("stress.runs", 60, "pipelines run by each stress test")
 
 // stressStage is one ordered stage of a stress pipeline, with the sequential model of what it does
 // to the stream.
@@ -105,9 +108,9 @@ func drawStressStage(r *rand.Rand) stressStage {
 func TestStressOrderedStagesExactlyOnceInOrder(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	r := rand.New(rand.NewPCG(seed, seed>>1))
-	rounds := 100
+	rounds := *stressRuns
 	if testing.Short() {
-		rounds = 20
+		rounds = min(rounds, 20)
 	}
 	items := 0
 	for round := range rounds {
