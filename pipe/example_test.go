@@ -23,6 +23,18 @@ func ExampleMap() {
 	// Output: [1 4 9 16] <nil>
 }
 
+// ExampleWindow runs a stage on four workers in input order, with at most eight items inside it
+// at once: a slow item holds back at most seven finished ones.
+func ExampleWindow() {
+	p := pipe.New(context.Background())
+	lengths := pipe.Map(p, pipe.From(p, "a", "bb", "ccc", "dddd", "eeeee"), func(_ context.Context, s string) (int, error) {
+		return len(s), nil
+	}, pipe.Workers(4), pipe.Ordered(), pipe.Window(8))
+	got, err := pipe.Collect(p, lengths)
+	fmt.Println(got, err)
+	// Output: [1 2 3 4 5] <nil>
+}
+
 func ExampleFilter() {
 	p := pipe.New(context.Background())
 	even := pipe.Filter(p, pipe.FromSlice(p, []int{1, 2, 3, 4, 5, 6}), func(_ context.Context, n int) (bool, error) {
