@@ -12,6 +12,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/stagecoach-go/stagecoach/examples/chat"
+	"github.com/stagecoach-go/stagecoach/fsm"
 )
 
 var vocab = []string{"hello", "Darn", "darn", "darning", "ship", "it", "heck", "HECK", "checked", "ok"}
@@ -84,7 +85,7 @@ func TestStageError(t *testing.T) {
 	msgs := []chat.Message{{Room: "a", User: "ana", Text: "one"}, {Room: "a", Text: "no user"}, {Room: "a", User: "bo", Text: "three"}}
 	viaPipe := chat.New()
 	err := chat.RunPipe(context.Background(), viaPipe, msgs)
-	assert.EqualError(t, err, `chat: message "no user" without room or user`)
+	assert.ErrorContains(t, err, `chat: message "no user" without room or user`)
 
 	viaGroup := chat.New()
 	err = chat.RunGroup(context.Background(), viaGroup, msgs, 2)
@@ -93,6 +94,7 @@ func TestStageError(t *testing.T) {
 	assert.Len(t, viaGroup.Log("a"), 2, "the other messages went through")
 
 	err = chat.RunGroup(context.Background(), chat.New(), []chat.Message{{Room: "", User: "x", Text: "y"}}, 1)
-	var target interface{ Unwrap() error }
-	assert.True(t, errors.As(err, &target))
+	var se *fsm.StateError[chat.State]
+	require.True(t, errors.As(err, &se), "the stage's error, wrapped with its state: %v", err)
+	assert.Equal(t, chat.Stamp, se.State)
 }

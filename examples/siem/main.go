@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -30,11 +31,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		smtpTo    = fl.String("smtp-to", "", "comma-separated recipients of alert mails")
 		maxBodyKi = fl.Int64("max-body", 1024, "largest POST /events body, KiB")
 		verbose   = fl.Bool("v", false, "log every alert and request error")
+		profile   = fl.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	)
 	fl.SetOutput(stderr)
 	fl.StringVar(&cfg.DB, "db", "siem.db", "SQLite database file (created if missing)")
 	fl.StringVar(&cfg.Design, "design", service.DesignGroup, "group (fsm + group.Router) or pipe (a channel per stage, a reply channel per event)")
-	fl.IntVar(&cfg.Workers, "workers", 32, "group: router workers; pipe: goroutines per stage")
+	fl.IntVar(&cfg.Workers, "workers", 0, "group: router workers (default 128); pipe: goroutines per stage (default 32)")
 	fl.IntVar(&cfg.AlertThreshold, "threshold", 8, "alert at or above this severity (0-10)")
 	fl.IntVar(&cfg.MaxEvents, "max-events", 1000, "most events in one request")
 	fl.StringVar(&cfg.SQLite, "sqlite", service.Batch, "SQLite writes: batch (group commit on one writer), one-writer or wal-pool")
@@ -55,6 +57,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "siem:", err)
+			return 1
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	if err := serve(ctx, *addr, cfg, *newKey, stdout); err != nil {
 		fmt.Fprintln(stderr, "siem:", err)
 		return 1

@@ -50,7 +50,7 @@
 // SQLite through database/sql with parameters only, in WAL mode with a busy timeout. API keys
 // read "siem_<id>_<secret>"; only the SHA-256 of the secret is stored and it is compared in
 // constant time. Config.SQLite chooses how events are written: [Batch] (the default) commits
-// whatever events are waiting in one transaction on one writer connection; [OneWriter] commits
+// whatever inserts (events, alerts) are waiting in one transaction on one writer connection; [OneWriter] commits
 // each event on one connection; [WALPool] lets 8 connections contend for SQLite's lock.
 //
 // # Lifecycle

@@ -15,7 +15,7 @@ import (
 type Config struct {
 	DB             string        // SQLite file; created and migrated if missing (required)
 	Design         string        // DesignGroup (default) or DesignPipe
-	Workers        int           // group: the router's workers; pipe: goroutines per stage (default 32)
+	Workers        int           // group: the router's workers (default 128); pipe: goroutines per stage (default 32)
 	AlertThreshold int           // severity at or above which an alert is sent (default 8)
 	MaxBody        int64         // bytes of a POST /events body (default 1 MiB)
 	MaxEvents      int           // events in one request (default 1000)
@@ -34,12 +34,20 @@ func (c *Config) defaults() error {
 	if c.DB == "" {
 		return errors.New("service: Config.DB is empty")
 	}
+	if c.Design == "" {
+		c.Design = DesignGroup
+	}
 	def := func(v *int, d int) {
 		if *v == 0 {
 			*v = d
 		}
 	}
-	def(&c.Workers, 32)
+	if c.Workers == 0 { // stages wait on the database: many more goroutines than cores
+		c.Workers = 128
+		if c.Design == DesignPipe {
+			c.Workers = 32 // a stage: 160 goroutines for the five
+		}
+	}
 	def(&c.AlertThreshold, 8)
 	def(&c.MaxEvents, 1000)
 	def(&c.ClientQueue, 1024)
@@ -49,9 +57,6 @@ func (c *Config) defaults() error {
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = 10 * time.Second
-	}
-	if c.Design == "" {
-		c.Design = DesignGroup
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -89,6 +89,7 @@ func keys(m map[string]bool) []string {
 // fails the one whose message is "boom" and panics on "panic".
 type holdNotifier struct {
 	release chan struct{}
+	holding chan struct{} // closed when the "hold" alert starts waiting
 	mu      sync.Mutex
 	alerts  []service.Alert
 }
@@ -96,6 +97,7 @@ type holdNotifier struct {
 func (h *holdNotifier) Notify(ctx context.Context, a service.Alert) error {
 	switch a.Message {
 	case "hold":
+		close(h.holding)
 		select {
 		case <-h.release:
 		case <-ctx.Done():
@@ -116,8 +118,8 @@ func (h *holdNotifier) Notify(ctx context.Context, a service.Alert) error {
 func TestStreamsStatusesInOrderBeforeTheRequestIsDone(t *testing.T) {
 	for _, design := range designs {
 		t.Run(design, func(t *testing.T) {
-			n := &holdNotifier{release: make(chan struct{})}
-			e := start(t, service.Config{Design: design, AlertThreshold: 0, Notifier: n})
+			n := &holdNotifier{release: make(chan struct{}), holding: make(chan struct{})}
+			e := start(t, service.Config{Design: design, AlertThreshold: 1, Notifier: n})
 			body := ndjson(event("a", 1, "first"), event("b", 1, "hold"), event("c", 1, "third"))
 			req, err := http.NewRequest(http.MethodPost, e.url+"/events", strings.NewReader(body))
 			require.NoError(t, err)
@@ -131,6 +133,11 @@ func TestStreamsStatusesInOrderBeforeTheRequestIsDone(t *testing.T) {
 			first, err := dec()
 			require.NoError(t, err, "the first status arrives while the second event is held")
 			assert.Equal(t, service.Result{Index: 0, Ref: "a", UID: first.UID, Status: service.StatusAccepted}, first)
+			select {
+			case <-n.holding: // the second event is being held: the first line came before its end
+			default:
+				t.Fatal("the second event's alert is not held")
+			}
 			close(n.release)
 			for i, ref := range []string{"b", "c"} {
 				r, err := dec()
@@ -148,7 +155,7 @@ func TestStreamsStatusesInOrderBeforeTheRequestIsDone(t *testing.T) {
 func TestStageFailureTouchesOnlyItsEvent(t *testing.T) {
 	for _, design := range designs {
 		t.Run(design, func(t *testing.T) {
-			n := &holdNotifier{release: make(chan struct{})}
+			n := &holdNotifier{release: make(chan struct{}), holding: make(chan struct{})}
 			e := start(t, service.Config{Design: design, AlertThreshold: 5, Notifier: n})
 			code, res, text := e.post(t, e.key, ndjson(event("a", 9, "ok"), event("b", 9, "boom"),
 				event("c", 1, "low"), event("d", 9, "panic"), event("e", 9, "fine")))

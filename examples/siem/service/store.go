@@ -16,9 +16,9 @@ import (
 // SQLite write modes (Config.SQLite). Both open the database in WAL mode with a busy timeout, so
 // readers never wait for the writer; they differ in how writes reach it.
 const (
-	// Batch sends every event insert to one writer goroutine that commits whatever has queued
-	// up, up to maxBatch events, in one transaction on one connection (group commit). The
-	// default: see the README for the measurement.
+	// Batch sends every insert (events and alerts) to one writer goroutine that commits
+	// whatever has queued up, up to maxBatch writes, in one transaction on one connection
+	// (group commit). The default: see the README for the measurement.
 	Batch = "batch"
 	// OneWriter sends every write through one connection, a commit per event: writes queue in
 	// database/sql's pool instead of contending for SQLite's lock.
@@ -246,16 +246,22 @@ func (s *store) keyHash(ctx context.Context, id string) (hash []byte, accountID 
 // batch; it returns once the event is committed. ErrDuplicate if the account already has its
 // ref.
 func (s *store) insertEvent(ctx context.Context, e *Event) error {
+	return s.write(ctx, func(ctx context.Context, db execer) error { return insertError(insertOne(ctx, db, e)) })
+}
+
+// write runs one write: in its own transaction on the writer pool, or, in Batch mode, in the
+// writer goroutine's next transaction, returning once that is committed.
+func (s *store) write(ctx context.Context, fn func(context.Context, execer) error) error {
 	if s.inserts == nil {
-		return insertError(insertOne(ctx, s.w, e))
+		return fn(ctx, s.w)
 	}
-	req := insertReq{e: e, err: make(chan error, 1)}
+	req := insertReq{fn: fn, err: make(chan error, 1)}
 	select {
 	case s.inserts <- req:
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	}
-	return <-req.err // the writer always answers: the event may be committed, so wait for it
+	return <-req.err // the writer always answers: the write may be committed, so wait for it
 }
 
 type execer interface {
@@ -277,18 +283,18 @@ func insertOne(ctx context.Context, db execer, e *Event) error {
 }
 
 type insertReq struct {
-	e   *Event
+	fn  func(context.Context, execer) error
 	err chan error // buffered: the writer never waits for the stage
 }
 
-// maxBatch is the most events one Batch-mode transaction commits.
+// maxBatch is the most writes one Batch-mode transaction commits.
 const maxBatch = 256
 
-// writeBatches is the Batch-mode writer: it takes the first waiting insert, whatever else is
-// already waiting (up to maxBatch), and commits them in one transaction, so the cost of a
-// commit is shared by every event that arrived while the previous one ran. A constraint error
-// fails its own statement only (SQLite's default ABORT keeps the transaction); an error of the
-// transaction itself fails every event of the batch.
+// writeBatches is the Batch-mode writer: it takes the first waiting write (an event or an
+// alert), whatever else is already waiting (up to maxBatch), and commits them in one
+// transaction, so the cost of a commit is shared by every write that arrived while the previous
+// one ran. A constraint error fails its own statement only (SQLite's default ABORT keeps the
+// transaction); an error of the transaction itself fails every write of the batch.
 func (s *store) writeBatches() {
 	defer close(s.written)
 	batch := make([]insertReq, 0, maxBatch)
@@ -316,7 +322,7 @@ func (s *store) commit(batch []insertReq) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err == nil {
 		for i, r := range batch {
-			errs[i] = insertError(insertOne(ctx, tx, r.e))
+			errs[i] = r.fn(ctx, tx)
 		}
 		err = tx.Commit()
 	}
@@ -338,8 +344,10 @@ func insertError(err error) error {
 
 // insertAlert records an alert.
 func (s *store) insertAlert(ctx context.Context, a Alert) error {
-	_, err := s.w.ExecContext(ctx,
-		`INSERT INTO alerts (event_uid, account_id, severity, message, created_at) VALUES (?, ?, ?, ?, ?)`,
-		a.EventUID, a.AccountID, a.Severity, a.Message, a.At.UTC().Format(timeFormat))
-	return err
+	return s.write(ctx, func(ctx context.Context, db execer) error {
+		_, err := db.ExecContext(ctx,
+			`INSERT INTO alerts (event_uid, account_id, severity, message, created_at) VALUES (?, ?, ?, ?, ?)`,
+			a.EventUID, a.AccountID, a.Severity, a.Message, a.At.UTC().Format(timeFormat))
+		return err
+	})
 }
