@@ -24,14 +24,20 @@
 // # Windows and isolation
 //
 // A group's window ([Window], default [DefaultWindow]) bounds its items submitted and not yet
-// read, including results a reader took and did not read before it broke out of its range; it is
-// allocated once, at Open, and every accepted item has its slot in it until its result is read.
-// So a worker never waits for a reader: it puts results in their slots and moves on. A group
+// read, including results a reader took and did not read before it broke out of its range. Every
+// accepted item has its slot in the window until its result is read, so a worker never waits for
+// a reader: it puts results in their slots and moves on. A group
 // whose reader is slow or gone fills its own window and blocks only its own Submit (TrySubmit
 // returns [ErrWindowFull]); the other groups run at full speed. Submit honours its context, and
 // closing the group or the router wakes every submitter blocked on it. Because the window counts
 // unread results, submit and read in two goroutines: one that submits more than a window of
 // items before it reads blocks until its context ends.
+//
+// A window's memory is held only while the group holds items: a group takes it from its router's
+// pool at its first submission, grows it by doubling as far as the window allows, and gives it
+// back once every result has been read. So an open idle group holds about 550 bytes of heap
+// (100,000 open groups, TestHundredThousandOpenGroups), and a busy one allocates nothing in steady
+// state: the pool hands back the window it gave up.
 //
 // # Fairness
 //

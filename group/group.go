@@ -19,11 +19,8 @@ type Group[K comparable, T any] struct {
 	o      groupOptions
 
 	mu       sync.Mutex
-	slots    []slot[T] // the window: one slot for every item submitted and not yet read
-	free     []int     // indexes of free slots
-	pending  ring      // submitted, not started, in submission order
-	done     ring      // finished, not read, in completion order (unordered groups)
-	order    ring      // submitted, not read, in submission order (ordered groups)
+	st       *store[T] // the window, while the group holds items; nil when it holds none
+	lastCap  int       // the capacity of the store the group last gave back
 	queued   bool      // in the router's queue of groups with items to hand out
 	running  int       // items claimed by workers and not yet published
 	closed   bool
@@ -31,8 +28,12 @@ type Group[K comparable, T any] struct {
 	avgNs    int64 // moving average of an item's service time
 	quantum  int   // most items a worker takes at once: about quantumTime of work
 
+	// The channels below are made on first need, under mu, so that an idle group holds none:
+	// closedCh and space when a submitter must wait, notify when the reader must, idleCh when
+	// Done is called.
 	closedCh chan struct{} // closed when the group stops taking submissions
 	idleCh   chan struct{} // closed once the group will get and run no more items
+	isIdle   bool          // idleCh is closed, or will be made closed
 	notify   chan struct{} // a token: results are ready, or the group is finished
 	waiting  atomic.Bool   // the reader is blocked on notify
 	space    chan struct{} // a token: the window has room
@@ -67,23 +68,8 @@ const maxQuantum = 256
 func newGroup[K comparable, T any](r *Router[K, T], ctx context.Context, key K, o groupOptions) *Group[K, T] {
 	g := &Group[K, T]{
 		r: r, key: key, ctx: ctx, o: o,
-		slots:    make([]slot[T], o.window),
-		free:     make([]int, o.window),
-		pending:  newRing(o.window),
-		quantum:  1, // until the first items are timed: spread them over idle workers
-		closedCh: make(chan struct{}),
-		notify:   make(chan struct{}, 1),
-		idleCh:   make(chan struct{}),
-		space:    make(chan struct{}, 1),
-		out:      make([]result[T], 0, min(o.window, 64)),
-	}
-	for i := range g.free {
-		g.free[i] = o.window - 1 - i
-	}
-	if o.ordered {
-		g.order = newRing(o.window)
-	} else {
-		g.done = newRing(o.window)
+		lastCap: minStore,
+		quantum: 1, // until the first items are timed: spread them over idle workers
 	}
 	if o.failFast {
 		g.ctx, g.cancel = context.WithCancelCause(ctx)
@@ -95,7 +81,29 @@ func newGroup[K comparable, T any](r *Router[K, T], ctx context.Context, key K, 
 // Done returns a channel that is closed once the group will accept and run no more items: it is
 // closed (or reclaimed, or its router closed) and no item of it is queued or running. Its results
 // may still be waiting to be read.
-func (g *Group[K, T]) Done() <-chan struct{} { return g.idleCh }
+func (g *Group[K, T]) Done() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.idleCh == nil {
+		g.idleCh = make(chan struct{})
+		if g.isIdle {
+			close(g.idleCh)
+		}
+	}
+	return g.idleCh
+}
+
+// markIdle closes Done's channel: the group will get and run no more items.
+func (g *Group[K, T]) markIdle() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.isIdle {
+		g.isIdle = true
+		if g.idleCh != nil {
+			close(g.idleCh)
+		}
+	}
+}
 
 // Key returns the group's key.
 func (g *Group[K, T]) Key() K { return g.key }
@@ -116,13 +124,13 @@ func (g *Group[K, T]) Submit(ctx context.Context, v T) error {
 		return fmt.Errorf("group %v: submit: %w", g.key, context.Cause(ctx))
 	}
 	for {
-		ok, err := g.offer(v)
+		ok, w, err := g.offer(v)
 		if ok || err != nil {
 			return err
 		}
 		select {
-		case <-g.space: // room was made: the next offer takes it, or finds it taken
-		case <-g.closedCh: // the next offer reports why
+		case <-w.space: // room was made: the next offer takes it, or finds it taken
+		case <-w.closed: // the next offer reports why
 		case <-ctx.Done():
 			return fmt.Errorf("group %v: submit: %w", g.key, context.Cause(ctx))
 		}
@@ -132,44 +140,91 @@ func (g *Group[K, T]) Submit(ctx context.Context, v T) error {
 // TrySubmit hands v to the group's workers if its window has room, and returns [ErrWindowFull]
 // at once if not; it never blocks.
 func (g *Group[K, T]) TrySubmit(v T) error {
-	ok, err := g.offer(v)
+	ok, _, err := g.offer(v)
 	if !ok && err == nil {
 		return fmt.Errorf("group %v: %w", g.key, ErrWindowFull)
 	}
 	return err
 }
 
-// offer puts v in a free slot of the window: accepted, refused with an error, or neither (full).
-// It passes the room token on while room is left, so every blocked submitter gets its turn.
-func (g *Group[K, T]) offer(v T) (bool, error) {
+// submitWait is what a submitter that found the window full waits on.
+type submitWait struct{ space, closed chan struct{} }
+
+// offer puts v in a free slot of the window: accepted, refused with an error, or neither (full,
+// and then what to wait on). It passes the room token on while room is left, so every blocked
+// submitter gets its turn.
+func (g *Group[K, T]) offer(v T) (bool, submitWait, error) {
 	g.mu.Lock()
 	if g.closed {
 		err := g.closeErr
 		g.mu.Unlock()
-		return false, fmt.Errorf("group %v: submit: %w", g.key, err)
+		return false, submitWait{}, fmt.Errorf("group %v: submit: %w", g.key, err)
 	}
-	n := len(g.free)
-	if n == 0 {
+	held := g.held()
+	if held >= g.o.window {
+		if g.space == nil {
+			g.space, g.closedCh = make(chan struct{}, 1), make(chan struct{})
+		}
+		w := submitWait{g.space, g.closedCh}
 		g.mu.Unlock()
-		return false, nil
+		return false, w, nil
 	}
-	i := g.free[n-1]
-	g.free = g.free[:n-1]
-	g.slots[i].v = v
-	g.pending.push(i)
+	st := g.room()
+	i := st.free[len(st.free)-1]
+	st.free = st.free[:len(st.free)-1]
+	st.slots[i].v = v
+	st.pending.push(i)
 	if g.o.ordered {
-		g.order.push(i)
+		st.ready.push(i)
 	}
 	queue := g.enqueue()
 	g.stats.submitted.Add(1)
-	g.mu.Unlock()
-	if n > 1 {
+	if held+1 < g.o.window {
 		signal(g.space) // room for another waiting submitter too
 	}
+	g.mu.Unlock()
 	if queue {
 		g.r.schedule(g)
 	}
-	return true, nil
+	return true, submitWait{}, nil
+}
+
+// held is how many items the group holds: submitted and not yet read. g.mu is held.
+func (g *Group[K, T]) held() int {
+	if g.st == nil {
+		return 0
+	}
+	return len(g.st.slots) - len(g.st.free)
+}
+
+// room returns the group's store with a free slot in it, taking a store from the router's pool,
+// or a larger one, if need be. The caller has checked the window. g.mu is held.
+func (g *Group[K, T]) room() *store[T] {
+	switch {
+	case g.st == nil:
+		g.st = g.r.stores.get(g.lastCap)
+	case len(g.st.free) == 0:
+		g.st = g.r.stores.grown(g.st, capFor(g.o.window))
+	}
+	return g.st
+}
+
+// giveBack returns the group's store to the router's pool once the group holds no item, so that
+// an idle group holds no window. g.mu is held.
+func (g *Group[K, T]) giveBack() {
+	if g.st != nil && len(g.st.free) == len(g.st.slots) {
+		g.lastCap = len(g.st.slots)
+		g.r.stores.put(g.st)
+		g.st = nil
+	}
+}
+
+// pending is how many items wait for a worker. g.mu is held.
+func (g *Group[K, T]) pending() int {
+	if g.st == nil {
+		return 0
+	}
+	return g.st.pending.len()
 }
 
 // enqueue applies the one queueing rule, after any change to what the group has to hand out: a
@@ -179,7 +234,7 @@ func (g *Group[K, T]) offer(v T) (bool, error) {
 // whether the caller must put the group in the queue (with r.schedule, once g.mu is released).
 // g.mu is held.
 func (g *Group[K, T]) enqueue() bool {
-	if g.queued || g.pending.len() == 0 || (g.o.serial && g.running > 0) {
+	if g.queued || g.pending() == 0 || (g.o.serial && g.running > 0) {
 		return false
 	}
 	g.queued = true
@@ -200,23 +255,20 @@ func (g *Group[K, T]) refuse(err error) {
 	g.shut(err)
 	idle := g.idle()
 	g.mu.Unlock()
-	g.announceClosed(idle)
-}
-
-// shut closes the group to submissions with err, unless it is closed already. g.mu is held.
-func (g *Group[K, T]) shut(err error) {
-	if !g.closed {
-		g.closed, g.closeErr = true, err
-		close(g.closedCh)
+	if idle {
+		g.r.retire(g)
 	}
 }
 
-// announceClosed wakes the reader and every blocked submitter to see that the group is closed,
-// and retires the group from the router if it will run nothing more.
-func (g *Group[K, T]) announceClosed(idle bool) {
-	signal(g.notify)
-	if idle {
-		g.r.retire(g)
+// shut closes the group to submissions with err, unless it is closed already, and wakes the
+// reader and every blocked submitter to see it. g.mu is held.
+func (g *Group[K, T]) shut(err error) {
+	if !g.closed {
+		g.closed, g.closeErr = true, err
+		if g.closedCh != nil {
+			close(g.closedCh)
+		}
+		signal(g.notify)
 	}
 }
 
@@ -227,23 +279,26 @@ func (g *Group[K, T]) abandon(cause error) {
 	g.r.forget(g) // first: once the reader sees the group finished, its key is free
 	g.mu.Lock()
 	g.shut(fmt.Errorf("%w: %w", ErrGroupClosed, cause))
-	n := g.pending.len()
+	n := g.pending()
 	for range n {
-		i := g.pending.pop()
-		g.slots[i].err = fmt.Errorf("group %v: %w", g.key, cause)
+		i := g.st.pending.pop()
+		g.st.slots[i].err = fmt.Errorf("group %v: %w", g.key, cause)
 		g.finish(i)
 	}
 	idle := g.idle()
 	g.count(n, 0, n)
+	signal(g.notify) // the failed items are ready (shut signalled only if the group was open)
 	g.mu.Unlock()
-	g.announceClosed(idle)
+	if idle {
+		g.r.retire(g)
+	}
 }
 
 // finish marks slot i's result ready for the reader. g.mu is held.
 func (g *Group[K, T]) finish(i int) {
-	g.slots[i].done = true
+	g.st.slots[i].done = true
 	if !g.o.ordered {
-		g.done.push(i)
+		g.st.ready.push(i)
 	}
 }
 
@@ -263,7 +318,7 @@ func (g *Group[K, T]) count(started, completed, failed int) {
 // idle reports whether the group will get and run no more items: closed, nothing queued, nothing
 // running. g.mu is held.
 func (g *Group[K, T]) idle() bool {
-	return g.closed && g.pending.len() == 0 && g.running == 0
+	return g.closed && g.pending() == 0 && g.running == 0
 }
 
 // release lets go of what the group holds in its context once it will run nothing more: the hook
@@ -275,7 +330,11 @@ func (g *Group[K, T]) release() {
 	}
 }
 
+// signal leaves a token in c, a channel of capacity 1, if there is none; c may be nil.
 func signal(c chan struct{}) {
+	if c == nil {
+		return
+	}
 	select {
 	case c <- struct{}{}:
 	default:

@@ -26,7 +26,7 @@ type groupOptions struct {
 // DefaultWindow is a group's window unless [Window] says otherwise.
 const DefaultWindow = 256
 
-// MaxWindow is the largest window [Window] takes: a group allocates its window at Open.
+// MaxWindow is the largest window [Window] takes.
 const MaxWindow = 1 << 20
 
 type routerOption func(*routerOptions)
@@ -58,7 +58,8 @@ func Serial() GroupOption {
 // Window bounds the items submitted to the group and not yet read by its reader (default
 // [DefaultWindow], at most [MaxWindow]): queued, running, finished and waiting to be read, or
 // taken by a reader that broke out of its range before reading them. Submit blocks while the
-// window is full. The group allocates its window once, at Open. Window panics if n is below 1 or
+// window is full. A group holds a window's memory only while it holds items (see the package
+// documentation). Window panics if n is below 1 or
 // above MaxWindow.
 func Window(n int) GroupOption {
 	if n < 1 || n > MaxWindow {

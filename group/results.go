@@ -46,67 +46,69 @@ func (g *Group[K, T]) Results() iter.Seq2[T, error] {
 // once the group is closed and every result has been read.
 func (g *Group[K, T]) take() ([]result[T], bool) {
 	g.mu.Lock()
-	wasFull := len(g.free) == 0
-	g.free = append(g.free, g.lent...)
-	g.lent = g.lent[:0]
+	wasFull := g.held() >= g.o.window
+	g.freeSlots(g.lent)
+	g.lent = append(g.lent[:0], g.unreadSlots...)
 	out := append(g.out[:0], g.unread...)
-	g.lent = append(g.lent, g.unreadIdx()...)
-	g.unread = g.unread[:0]
-	for len(out) < cap(out) {
+	g.unread, g.unreadSlots = g.unread[:0], g.unreadSlots[:0]
+	for len(out) < maxTake {
 		i, ok := g.ready()
 		if !ok {
 			break
 		}
-		s := &g.slots[i]
+		s := &g.st.slots[i]
 		out = append(out, result[T]{s.v, s.err})
 		*s = slot[T]{}
 		g.lent = append(g.lent, i)
 	}
 	g.out = out
-	finished := len(out) == 0 && g.closed && len(g.free) == len(g.slots)
-	room := wasFull && len(g.free) > 0
-	g.mu.Unlock()
-	if room {
+	g.giveBack()
+	finished := len(out) == 0 && g.closed && g.held() == 0
+	if wasFull && g.held() < g.o.window {
 		signal(g.space)
 	}
+	if len(out) == 0 && !finished && g.notify == nil {
+		g.notify = make(chan struct{}, 1)
+	}
+	g.mu.Unlock()
 	return out, finished
+}
+
+// maxTake is the most results a reader takes from the window at once.
+const maxTake = 64
+
+// freeSlots frees the slots of results the reader has read. g.mu is held.
+func (g *Group[K, T]) freeSlots(idx []int) {
+	if len(idx) > 0 {
+		g.st.free = append(g.st.free, idx...)
+	}
 }
 
 // ready pops the index of the next result to read, if one is ready. g.mu is held.
 func (g *Group[K, T]) ready() (int, bool) {
-	if g.o.ordered {
-		if g.order.len() == 0 || !g.slots[g.order.peek()].done {
-			return 0, false
-		}
-		return g.order.pop(), true
-	}
-	if g.done.len() == 0 {
+	if g.st == nil || g.st.ready.len() == 0 {
 		return 0, false
 	}
-	return g.done.pop(), true
+	if g.o.ordered && !g.st.slots[g.st.ready.peek()].done {
+		return 0, false
+	}
+	return g.st.ready.pop(), true
 }
 
 // putBack is called when the reader broke out of its range after reading the first k results it
 // took: their slots are freed, and the rest are handed to the next range first, keeping theirs.
 func (g *Group[K, T]) putBack(k int) {
 	g.mu.Lock()
-	wasFull := len(g.free) == 0
-	g.free = append(g.free, g.lent[:k]...)
+	wasFull := g.held() >= g.o.window
+	g.freeSlots(g.lent[:k])
 	g.unread = append(g.unread[:0], g.out[k:]...)
 	g.unreadSlots = append(g.unreadSlots[:0], g.lent[k:]...)
 	g.lent = g.lent[:0]
-	room := wasFull && len(g.free) > 0
-	g.mu.Unlock()
-	if room {
+	g.giveBack()
+	if wasFull && g.held() < g.o.window {
 		signal(g.space)
 	}
-}
-
-// unreadIdx returns the slots of the results put back, once, for take. g.mu is held.
-func (g *Group[K, T]) unreadIdx() []int {
-	s := g.unreadSlots
-	g.unreadSlots = g.unreadSlots[:0]
-	return s
+	g.mu.Unlock()
 }
 
 // maybeRepanic re-raises a captured panic on the reader's goroutine, for a [Repanic] group.
@@ -125,7 +127,10 @@ func (g *Group[K, T]) maybeRepanic(err error) {
 // reader would otherwise wait for the worker's time slice to end (milliseconds) before it could
 // read a result that is already there.
 func (g *Group[K, T]) wait() {
+	g.mu.Lock()
+	notify := g.notify // made by take before it found nothing
+	g.mu.Unlock()
 	g.waiting.Store(true)
-	<-g.notify
+	<-notify
 	g.waiting.Store(false)
 }

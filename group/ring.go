@@ -1,6 +1,6 @@
 package group
 
-// ring is a fixed-capacity FIFO of slot indexes. It never allocates after it is made.
+// ring is a FIFO of slot indexes, of a fixed capacity; it does not allocate.
 type ring struct {
 	buf        []int
 	head, size int
@@ -22,6 +22,15 @@ func (r *ring) pop() int {
 	r.head = (r.head + 1) % len(r.buf)
 	r.size--
 	return i
+}
+
+// takeFrom moves every index of o, in order, to the empty ring r, which is at least as large.
+func (r *ring) takeFrom(o *ring) {
+	r.head, r.size = 0, 0
+	for o.len() > 0 {
+		r.push(o.pop())
+	}
+	o.head = 0
 }
 
 // groupQueue is the router's FIFO of groups with work to hand out; it grows as needed and

@@ -53,6 +53,8 @@ type Router[K comparable, T any] struct {
 	wg     sync.WaitGroup
 
 	retired Stats // the counters of groups no longer live
+
+	stores storePools[T] // the windows of groups that hold items are taken from here
 }
 
 // New starts a router of workers running work. The workers run until [Router.Close]; wait for
@@ -161,13 +163,13 @@ func (r *Router[K, T]) retire(g *Group[K, T]) {
 	if live {
 		delete(r.live, g)
 		r.retired = r.retired.add(g.stats.snapshot())
-		close(g.idleCh)
 	}
 	if r.closed {
 		r.cond.Broadcast()
 	}
 	r.mu.Unlock()
 	if live {
+		g.markIdle()
 		g.release()
 	}
 }

@@ -31,21 +31,21 @@ const timeEvery = 4
 func (g *Group[K, T]) claim(b *batch[K, T]) bool {
 	g.mu.Lock()
 	g.queued = false
-	if g.pending.len() == 0 || (g.o.serial && g.running > 0) {
+	if g.pending() == 0 || (g.o.serial && g.running > 0) {
 		g.mu.Unlock()
 		return false
 	}
 	workers := g.r.o.workers
-	k := min(g.quantum, (g.pending.len()+workers-1)/workers)
+	k := min(g.quantum, (g.pending()+workers-1)/workers)
 	if g.o.serial {
 		k = 1
 	}
 	b.g = g
 	b.idx, b.vals, b.errs = b.idx[:0], b.vals[:0], b.errs[:0]
 	for range k {
-		i := g.pending.pop()
+		i := g.st.pending.pop()
 		b.idx = append(b.idx, i)
-		b.vals = append(b.vals, g.slots[i].v)
+		b.vals = append(b.vals, g.st.slots[i].v)
 		b.errs = append(b.errs, nil)
 	}
 	g.running += k
@@ -98,7 +98,7 @@ func (g *Group[K, T]) publish(b *batch[K, T]) {
 	var first error
 	g.mu.Lock()
 	for j, i := range b.idx {
-		g.slots[i].v, g.slots[i].err = b.vals[j], b.errs[j]
+		g.st.slots[i].v, g.st.slots[i].err = b.vals[j], b.errs[j]
 		if b.errs[j] != nil {
 			failed++
 			first = cmpOr(first, b.errs[j])
@@ -113,9 +113,9 @@ func (g *Group[K, T]) publish(b *batch[K, T]) {
 	idle := g.idle()
 	failNow := g.o.failFast && failed > 0 && !g.closed
 	g.count(0, len(b.idx)-failed, failed) // before the reader can see the results
+	signal(g.notify)
 	g.mu.Unlock()
 	b.g = nil
-	signal(g.notify)
 	if g.waiting.Load() {
 		runtime.Gosched() // let the woken reader run now, not at the end of this time slice
 	}

@@ -75,6 +75,22 @@ func TestStressRunExactlyOnce(t *testing.T) {
 	}
 }
 
+// The configuration in which a worker's stale view of the feed's head once lost the tail of a
+// chunk: unordered runs with the default batch size, 1 to 4 workers, sizes up to 6000.
+func TestStressRunDefaults(t *testing.T) {
+	seed := rand.Uint64()
+	rng := rand.New(rand.NewPCG(seed, 4))
+	for run := range *stressRuns {
+		n, workers := 1+rng.IntN(6000), 1+rng.IntN(4)
+		got := 0
+		for _, err := range pool.Run(t.Context(), slices.Values(ints(n)), double, pool.Workers(workers)) {
+			require.NoError(t, err)
+			got++
+		}
+		require.Equal(t, n, got, "seed %d run %d: results of %d items on %d workers", seed, run, n, workers)
+	}
+}
+
 // The same over a channel source, with RunChan.
 func TestStressRunChanExactlyOnce(t *testing.T) {
 	seed := rand.Uint64()
