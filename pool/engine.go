@@ -24,6 +24,9 @@ type run[In, Out any] struct {
 	quit    chan struct{} // closed when the consumer has stopped: everything exits at once
 	quitOne sync.Once
 	cut     atomic.Bool // the producer stopped before the source's end
+	halted  atomic.Bool // the run's context has ended, as the producer learns it: see seqReader
+	unhook  func() bool
+	hooked  chan struct{} // closed when the hook has run
 	live    atomic.Int32
 	first   atomic.Pointer[Result[Out]] // the first error of a fail-fast run
 	gate    sync.RWMutex                // fail-fast only: workers start items under its read side
@@ -41,6 +44,14 @@ func start[In, Out any](parent context.Context, fn func(context.Context, In) (Ou
 	if o.ordered {
 		r.window = newCredits(o.window)
 	}
+	// The producer stops reading at the first item after the run's context ended; it learns of
+	// it from this hook, which costs it nothing an item, a little late. Workers check the context
+	// itself before every item, so no item starts after it ended.
+	r.hooked = make(chan struct{})
+	r.unhook = context.AfterFunc(ctx, func() {
+		defer close(r.hooked)
+		r.halted.Store(true)
+	})
 	r.live.Store(int32(o.workers))
 	for range o.workers {
 		w := newWorker(r)

@@ -119,7 +119,7 @@ func seqReader[In, Out any](r *run[In, Out], src iter.Seq[In]) func(quit <-chan 
 			return false
 		}
 		for v := range src {
-			if !r.push(v, quit) || r.ctx.Err() != nil {
+			if !r.push(v, quit) || r.halted.Load() {
 				return false
 			}
 		}

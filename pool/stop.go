@@ -11,8 +11,9 @@ import (
 //  1. Something ends the run's context: the parent context ends; the consumer stops ranging
 //     (stop, with errConsumerStopped); a fail-fast run records its first error (fail); the source
 //     panics (produce). Each cancels the run's context with its cause.
-//  2. The producer sees the context ended after its current item and stops reading the source
-//     (cut records that it did not reach the end). Every item it read was published.
+//  2. The producer learns that the context ended (from a context.AfterFunc hook, which costs it
+//     nothing an item) and stops reading the source after its current item (cut records that it
+//     did not reach the end). Every item it read was published.
 //  3. Workers see the context ended before each item: they do not run it, they give it the
 //     cause as its error (skip), and they carry on until the feed is drained, so every item read
 //     gets a result. After stop, workers exit at once instead (quit): nobody reads any more.
@@ -91,4 +92,7 @@ func (r *run[In, Out]) firstError() *Result[Out] {
 func (r *run[In, Out]) finish() {
 	r.stop(errConsumerStopped)
 	r.wg.Wait()
+	if !r.unhook() { // stop cancelled the context, so the hook has run or is running: wait for it
+		<-r.hooked
+	}
 }

@@ -246,21 +246,30 @@ func (w *worker[In, Out]) processFrom(b *batch[Out], c *chunk[In], lo, i, hi int
 			w.resume = resumePoint[In, Out]{b: b, c: c, lo: lo, next: i + 1, hi: hi, began: time.Now()}
 		}
 	}()
-	for ; i < hi; i++ {
-		w.item(b, c.items[i])
+	if w.r.o.failFast {
+		for ; i < hi; i++ {
+			w.gated(b, c.items[i])
+		}
+	} else {
+		for ; i < hi; i++ {
+			w.item(b, c.items[i])
+		}
 	}
 	returned = true
 	return hi
 }
 
+// gated runs item under the read side of the run's gate, in a fail-fast run (see stop.go).
+func (w *worker[In, Out]) gated(b *batch[Out], v In) {
+	w.r.gate.RLock()
+	defer w.r.gate.RUnlock()
+	w.item(b, v)
+}
+
 // item runs the work func on v into b, or skips it with the cause once the run's context has
-// ended. In a fail-fast run it does so under the read side of the run's gate (see stop.go).
+// ended.
 func (w *worker[In, Out]) item(b *batch[Out], v In) {
 	r := w.r
-	if r.o.failFast {
-		r.gate.RLock()
-		defer r.gate.RUnlock()
-	}
 	if r.ctx.Err() != nil {
 		w.failedItem(b, v, r.cause())
 		return
