@@ -167,7 +167,7 @@ type Message struct {
 	At   time.Time
 }
 
-// Example_chat is the chat of the seed post: messages are censored, stamped with metadata,
+// Example_chat is a chat room as a pipeline: messages are censored, stamped with metadata,
 // persisted and distributed to the room, each step a stage.
 func Example_chat() {
 	banned := map[string]string{"darn": "d**n", "heck": "h**k"}
