@@ -78,18 +78,16 @@ func (f *Feed[K, T]) safeDecode(m natsjs.Msg) (k K, v T, err error) {
 
 // acquire takes a slot for a message, waiting for one unless the run aborts.
 func (f *Feed[K, T]) acquire() bool {
-	select {
-	case f.slots <- struct{}{}:
-		f.stats.held.Add(1)
-		return true
-	case <-f.abort:
+	if !f.slots.acquire(f.abort) {
 		return false
 	}
+	f.stats.held.Add(1)
+	return true
 }
 
 func (f *Feed[K, T]) release() {
 	f.stats.held.Add(-1)
-	<-f.slots
+	f.slots.release()
 }
 
 // failToHold settles a message the feed could not hand to a group.
@@ -125,7 +123,7 @@ func (f *Feed[K, T]) enqueue(k K, h held[T]) error {
 	if ks.idle {
 		f.idle.remove(ks)
 	}
-	if ks.overflow.len() == 0 {
+	if ks.overflow.len() == 0 && ks.pending.len() < f.opts.window {
 		err := ks.g.TrySubmit(h.v)
 		if err == nil {
 			var zero T
@@ -142,9 +140,16 @@ func (f *Feed[K, T]) enqueue(k K, h held[T]) error {
 	return nil
 }
 
+// The feed keeps at most Window items of a key in its group (pending), and opens the group with
+// a window twice as large. A group's window counts the results its reader holds as well, until
+// the reader asks for more (at most the pending items of its last request, so at most Window),
+// and the reader is the one that submits the overflow: with a window of only Window, the reader
+// could find the window full of results it holds itself and wait for results that never come.
+const windowFactor = 2
+
 // open opens k's group and starts its reader. Called with mu held.
 func (f *Feed[K, T]) open(k K) (*key[K, T], error) {
-	g, err := f.router.Open(f.workCtx, k, group.Serial(), group.Window(f.opts.window))
+	g, err := f.router.Open(f.workCtx, k, group.Serial(), group.Window(windowFactor*f.opts.window))
 	if err != nil {
 		return nil, err
 	}
@@ -189,11 +194,11 @@ func (f *Feed[K, T]) read(ks *key[K, T]) {
 	}
 }
 
-// refill submits the key's overflow while the group's window has room. If the group refuses the
-// items for good (its context ended, the router closed), it forgets the key and returns them with
-// the group's error. Called with mu held.
+// refill submits the key's overflow while fewer than Window of its items are in the group. If
+// the group refuses them for good (its context ended, the router closed), it forgets the key and
+// returns them with the group's error. Called with mu held.
 func (f *Feed[K, T]) refill(ks *key[K, T], refused []held[T]) ([]held[T], error) {
-	for ks.overflow.len() > 0 {
+	for ks.overflow.len() > 0 && ks.pending.len() < f.opts.window {
 		h := &ks.overflow.buf[ks.overflow.head]
 		err := ks.g.TrySubmit(h.v)
 		if errors.Is(err, group.ErrWindowFull) {

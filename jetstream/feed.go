@@ -40,7 +40,7 @@ type Feed[K comparable, T any] struct {
 	maxDeliver int
 	progress   time.Duration
 
-	slots   chan struct{} // one token a held message: the in-flight bound
+	slots   *gate         // the in-flight bound
 	abort   chan struct{} // closed when the run aborts: the dispatcher stops waiting for slots
 	fatal   chan error    // the first error that ends the run
 	started atomic.Bool
@@ -94,7 +94,7 @@ func New[K comparable, T any](ctx context.Context, js natsjs.JetStream, stream, 
 	f := &Feed[K, T]{
 		js: js, cons: cons, stream: stream, consumer: consumer, router: r, decode: decode, opts: o,
 		maxDeliver: info.Config.MaxDeliver,
-		slots:      make(chan struct{}, o.maxInFlight),
+		slots:      newGate(o.maxInFlight),
 		abort:      make(chan struct{}),
 		fatal:      make(chan error, 1),
 		keys:       make(map[K]*key[K, T]),

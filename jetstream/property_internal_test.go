@@ -139,3 +139,59 @@ func TestIdleListModel(t *testing.T) {
 		})
 	})
 }
+
+// TestGateModel: random acquires and releases never hold more than max slots; an acquire on a
+// full gate waits, and is let through once enough slots are released.
+func TestGateModel(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		max := rapid.IntRange(1, 16).Draw(t, "max")
+		g := newGate(max)
+		abort := make(chan struct{})
+		held := 0
+		t.Repeat(map[string]func(*rapid.T){
+			"acquire": func(t *rapid.T) {
+				if held == max {
+					t.Skip("full: acquire would wait")
+				}
+				assert.True(t, g.acquire(abort))
+				held++
+			},
+			"release": func(t *rapid.T) {
+				if held == 0 {
+					t.Skip("nothing held")
+				}
+				g.release()
+				held--
+			},
+			"wait on full": func(t *rapid.T) {
+				if held < max {
+					t.Skip("not full")
+				}
+				got := make(chan bool)
+				go func() { got <- g.acquire(abort) }()
+				for held > g.low { // the waiter is let through at the low mark at the latest
+					g.release()
+					held--
+				}
+				assert.True(t, <-got)
+				held++
+			},
+			"": func(t *rapid.T) {
+				g.mu.Lock()
+				defer g.mu.Unlock()
+				assert.Equal(t, held, g.held)
+				assert.LessOrEqual(t, g.held, max)
+			},
+		})
+	})
+}
+
+func TestGateAbortEndsAWait(t *testing.T) {
+	g := newGate(1)
+	abort := make(chan struct{})
+	assert.True(t, g.acquire(abort))
+	got := make(chan bool)
+	go func() { got <- g.acquire(abort) }()
+	close(abort)
+	assert.False(t, <-got)
+}
