@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,18 +110,22 @@ func (d *Delay) Stop() {
 	})
 }
 
-// Mean returns the mean of n consecutive waits, one at a time: the real length of one wait on
-// this machine when nothing else runs, which is longer than the nominal wait by the clock's
-// wake-up and the waiter's. Mean panics if n is below 1.
-func (d *Delay) Mean(n int) time.Duration {
+// Typical returns the median of n consecutive waits, one at a time: the real length of one wait
+// on this machine when nothing else of the process runs, which is longer than the nominal wait by
+// the clock's wake-up and the waiter's. The median, not the mean, so that a few waits stretched by
+// another process do not move it. Typical panics if n is below 1.
+func (d *Delay) Typical(n int) time.Duration {
 	if n < 1 {
-		panic(fmt.Sprintf("bench: Mean needs at least 1 wait, got %d", n))
+		panic(fmt.Sprintf("bench: Typical needs at least 1 wait, got %d", n))
 	}
-	start := time.Now()
-	for range n {
+	took := make([]time.Duration, n)
+	for i := range took {
+		start := time.Now()
 		_ = d.Wait(context.Background())
+		took[i] = time.Since(start)
 	}
-	return time.Since(start) / time.Duration(n)
+	slices.Sort(took)
+	return took[n/2]
 }
 
 // Waited returns the number of waits that ended with their wake-up so far, and their total length

@@ -75,3 +75,11 @@ func TestDelayStopReleasesWaiters(t *testing.T) {
 func TestNewDelayPanicsOnABadWait(t *testing.T) {
 	assert.PanicsWithValue(t, "bench: a delay's wait must be positive, got 0s", func() { bench.NewDelay(0) })
 }
+
+// The typical wait is at least the nominal one, and Typical rejects a count below 1.
+func TestDelayTypical(t *testing.T) {
+	d := bench.NewDelay(bench.IOWait)
+	defer d.Stop()
+	assert.GreaterOrEqual(t, d.Typical(9), bench.IOWait)
+	assert.PanicsWithValue(t, "bench: Typical needs at least 1 wait, got 0", func() { d.Typical(0) })
+}

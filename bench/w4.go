@@ -160,10 +160,10 @@ func GroupN(w Workload, n int) error {
 // checks the timed runs too.
 //
 // x-ideal is the measured time over the ideal time, items x stages x wait / n: the time it would
-// take if n waits always overlapped and nothing else cost anything. wait is the mean length of one
-// wait measured beforehand with [Delay.Mean], when nothing else runs, not the nominal [IOWait]: the
-// clock's and the waiter's wake-ups are part of every wait, whatever the design, so the ideal
-// counts them. wait-ns is the mean length of a wait during the timed runs as the stages saw it:
+// take if n waits always overlapped and nothing else cost anything. wait is the real length of one
+// wait measured once beforehand with [Delay.Typical], when nothing else of the process runs, not
+// the nominal [IOWait]: the clock's and the waiter's wake-ups are part of every wait, whatever the
+// design, so the ideal counts them. wait-ns is the mean length of a wait during the timed runs as the stages saw it:
 // when it grows past wait, the machine is too busy to wake the waiters on time (at high n on few
 // cores, waking them is most of the work).
 func MeasureConc(b *testing.B, w Workload, d *Delay, wait time.Duration, n int, run ConcRun) {

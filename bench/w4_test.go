@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/stagecoach-go/stagecoach/bench"
@@ -14,7 +15,7 @@ import (
 func BenchmarkW4(b *testing.B) {
 	d := bench.NewDelay(bench.IOWait)
 	defer d.Stop()
-	wait := d.Mean(200) // the real length of one wait, for the ideal: see MeasureConc
+	wait := d.Typical(200) // the real length of one wait, for the ideal: see MeasureConc
 	w := bench.W4(testing.Short(), d)
 	for _, impl := range bench.ConcImpls() {
 		for _, n := range []int{16, 256, 1024} {
@@ -39,4 +40,16 @@ func TestConcImplsAreCorrect(t *testing.T) {
 			})
 		}
 	}
+}
+
+// Misuse panics with a message naming the bad value.
+func TestNewWorkloadsPanicOnBadSizes(t *testing.T) {
+	d := bench.NewDelay(bench.IOWait)
+	defer d.Stop()
+	w := bench.W4(true, d)
+	assert.PanicsWithValue(t, "bench: concurrency must be at least 1, got 0", func() { _ = bench.PoolN(w, 0) })
+	assert.PanicsWithValue(t, "bench: Waiting needs a Delay, got nil", func() { bench.Waiting(4, nil) })
+	assert.PanicsWithValue(t, "bench: stage count must be at least 1, got 0", func() { bench.Waiting(0, d) })
+	assert.PanicsWithValue(t, "bench: a request/response workload needs at least 1 client, got -1",
+		func() { bench.RequestResponse(-1, true) })
 }

@@ -30,7 +30,7 @@ func TestEveryConcImplIsCorrect(t *testing.T) {
 func BenchmarkW4(b *testing.B) {
 	d := bench.NewDelay(bench.IOWait)
 	defer d.Stop()
-	wait := d.Mean(200) // the real length of one wait, for the ideal: see bench.MeasureConc
+	wait := d.Typical(200) // the real length of one wait, for the ideal: see bench.MeasureConc
 	w := bench.W4(testing.Short(), d)
 	for _, impl := range peers.ConcImpls() {
 		for _, n := range []int{16, 256, 1024} {
