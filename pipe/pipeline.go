@@ -76,16 +76,23 @@ func (p *Pipeline) Context() context.Context { return p.ctx }
 // part is one part built on a pipeline (a source, a stage, a fan, a sink), named for its errors.
 type part struct {
 	p    *Pipeline
-	name string
+	kind string // "Map", "FromSeq", ...
+	n    int64  // its position among the parts of p, from 1
+	name string // given with Name, or ""
 }
 
 // part numbers a new part of p of the given kind; name is the one given with [Name], if any.
 func (p *Pipeline) part(kind, name string) *part {
-	n := p.parts.Add(1)
-	if name != "" {
-		return &part{p: p, name: fmt.Sprintf("%s (%s #%d)", name, kind, n)}
+	return &part{p: p, kind: kind, n: p.parts.Add(1), name: name}
+}
+
+// label is the part's name in errors: "Map #2", or "validate (Map #2)". It is made only when the
+// part fails.
+func (pt *part) label() string {
+	if pt.name != "" {
+		return fmt.Sprintf("%s (%s #%d)", pt.name, pt.kind, pt.n)
 	}
-	return &part{p: p, name: fmt.Sprintf("%s #%d", kind, n)}
+	return fmt.Sprintf("%s #%d", pt.kind, pt.n)
 }
 
 // spawn starts f on a goroutine owned by the pipeline; [Pipeline.Wait] waits for it. A panic in f,
@@ -110,7 +117,7 @@ func (pt *part) fail(err error) {
 	if pt.p.ctx.Err() != nil {
 		return // already ended: err is a consequence
 	}
-	pt.p.cancel(&StageError{Stage: pt.name, Err: err})
+	pt.p.cancel(&StageError{Stage: pt.label(), Err: err})
 }
 
 // Stop cancels every stage of p without failing it: what a sink does when it has read all it
