@@ -1,7 +1,16 @@
 // Package peers runs the bench package's workloads on the libraries a Go user would otherwise
 // pick — rill, conc, pond and errgroup — next to Stagecoach's own designs, on the same stage
-// funcs, each used the way its documentation recommends, and every result checked. It is a
-// nested module so that the root module keeps no dependency outside the standard library.
+// funcs, each used the way its documentation recommends, and every result checked: W1 to W3 and
+// Stages ([Impls]), W4 at a given concurrency ([ConcImpls]) and request/response ([Services]).
+// It is a nested module so that the root module keeps no dependency outside the standard
+// library.
+//
+// For W4, rill gets its concurrency per rill.Map, like pipe (so up to n items wait in each
+// stage), and conc, pond and errgroup as their limit of tasks at once, a task running every stage
+// of one item. For request/response, every peer serves all clients from one shared instance with
+// GOMAXPROCS workers: rill as a shared pipeline whose requests carry their connection's reply
+// channel (the promise design), conc and errgroup as a shared pool whose tasks send the result on
+// that channel, pond as a shared result pool whose task's future the client waits on.
 //
 // stagedpipe (github.com/gostdlib/concurrency) is not in the suite: the module proxy this
 // project's machines use answers 403 for it (see docs/benchmarks.md, which quotes its figures as

@@ -112,7 +112,7 @@ workers) against direct calls and the libraries a Go user would otherwise pick, 
 funcs and the same checks. The raw ` + "`go test`" + ` output is in [benchmarks.txt](benchmarks.txt),
 for benchstat.
 
-Run the benchmarks and regenerate this page (about two minutes at -count 5):
+Run the benchmarks and regenerate this page (about six minutes at -count 5):
 
     cd bench/peers && go run ./cmd/report
 
@@ -123,6 +123,21 @@ Rebuild this page and its charts from the raw output, without running anything:
 Peers: rill v0.8.1 (a ` + "`rill.Map`" + ` a stage), conc v0.3.0 (` + "`stream`" + `, a task an item),
 pond v2.7.1 (a result pool, a task group a stream), errgroup (x/sync v0.24.0, ` + "`SetLimit`" + `),
 each with GOMAXPROCS workers.
+
+W4 (I/O-bound stages) is run at concurrency 16, 256 and 1024: ` + "`pool`" + ` and ` + "`group`" + ` with that many
+workers (and a window of twice as many for the group), ` + "`pipe`" + ` and rill with that many workers a stage
+(so up to four times as many waits at once), conc, pond and errgroup with that many tasks at once,
+direct calls on that many goroutines. A stage waits on a simulated device whose clock sleeps on a
+thread of its own: a 100 us ` + "`time.Sleep`" + ` lasts about 1 ms on Linux in an otherwise idle process. The
+ideal time uses the length of one wait measured before the run; wait-ns in the raw output is the
+wait the stages saw during it.
+
+Request/response: every design and peer serves all its clients from one instance. ` + "`group`" + `: one
+router, a group a client connection, each call submitting one item and pulling its result. The
+promise design: one ` + "`pipe`" + ` pipeline, a stage a goroutine as in the seed documents, each request
+carrying its connection's reply channel; rill the same with a ` + "`rill.Map`" + ` a stage. conc, pond and
+errgroup: one shared pool, a task a request (pond's future, or a reply channel). Direct calls run
+the work func on the client's goroutine.
 
 **stagedpipe is not in these tables**: its pinned dependency github.com/gostdlib/concurrency
 could not be downloaded where they were made. It was measured once on the same kind of 2-core
