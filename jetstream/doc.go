@@ -4,12 +4,17 @@
 // router's work func (typically an fsm.Machine's Do), and acknowledged only once its item
 // succeeded.
 //
+//	decode := func(m natsjs.Msg) (string, Order, error) {
+//		o, err := parseOrder(m.Data())
+//		return jetstream.Token(m.Subject(), -1), o, err // keyed by customer: orders.<customer>
+//	}
 //	r := group.New[string](machine.Do)
 //	defer r.Shutdown(context.Background())
-//	f, err := jetstream.New(ctx, js, "ORDERS", "workers", r,
-//		func(m natsjs.Msg) (string, Order, error) { return jetstream.Token(m.Subject(), -1), decode(m.Data()) })
-//	if err != nil { return err } // the stream, the consumer or the dead-letter stream is missing
-//	return f.Run(ctx)             // until ctx ends; then drains and returns
+//	f, err := jetstream.New(ctx, js, "ORDERS", "workers", r, decode)
+//	if err != nil {
+//		return err // the stream, the consumer or the dead-letter stream is missing
+//	}
+//	return f.Run(ctx) // until ctx ends; then drains and returns
 //
 // Here natsjs is github.com/nats-io/nats.go/jetstream, whose JetStream and Msg types the feed
 // takes. Every process runs the same code against the same durable consumer; the server spreads
@@ -36,7 +41,9 @@
 // # Ordering
 //
 // Each key has one [group.Serial] group: this process runs a key's items one at a time, in the
-// order it received them, and the keys concurrently on the router's workers. Two limits, both
+// order it received them, and the keys concurrently on the router's workers. The feed puts at
+// most [Window] items of a key in its group, whose window it opens twice as large, since a
+// group's window also counts the results its reader holds. Two limits, both
 // JetStream's: a retried message comes back after the key's later messages, and two processes
 // sharing a consumer can hold messages of the same key at once. For per-key order across
 // processes, partition the subjects (a stream subject transform with partition()) and give each
@@ -81,7 +88,18 @@
 // messages beside the router's own [group.Stats]. Once settled, every received message is counted
 // in exactly one of Processed, Retried, DeadLettered and HandedBack.
 //
+// # Goroutines
+//
+// Besides the client's delivery goroutine, which runs the decode func, a run has one reader
+// goroutine per open group, one goroutine that sends acknowledgements in bursts (acknowledgements
+// from many goroutines would each cost the client a write system call), and one that sends
+// progress and follows the connection. All end before [Feed.Run] returns.
+//
 // # Cost
 //
-// See docs/scale-out.md for the measured throughput against a plain nats.go consume loop.
+// BenchmarkConsume compares a feed with a plain nats.go Consume loop doing the same decode, work
+// and Ack in its callback, on 2 shared cores with the server embedded: on trivial work the feed
+// takes 1.3 to 1.5 times the loop's time (a worker and a reader goroutine hand each message on,
+// where the loop does everything on one goroutine); on work that waits 1 ms it is 17 to 38 times
+// faster, running many keys at once. docs/scale-out.md has the figures and the sizing guide.
 package jetstream
