@@ -88,12 +88,12 @@ func decide(err error, deliveries uint64, maxDeliver int, aborting bool) (fate, 
 
 // settle carries out a held message's fate (see decide) and releases its slot once that is done.
 func (f *Feed[K, T]) settle(h held[T], err error) {
-	fa, reason := decide(err, h.deliveries, f.maxDeliver, f.aborted())
-	if fa == fateAck {
+	if err == nil { // the common case, first: decide would say fateAck
 		f.stats.processed.Add(1)
 		f.acks.add(h.msg) // the acker releases the slot
 		return
 	}
+	fa, reason := decide(err, h.deliveries, f.maxDeliver, f.aborted())
 	defer f.release()
 	f.stats.failed.Add(1)
 	switch fa {
