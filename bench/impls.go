@@ -4,7 +4,7 @@ import "errors"
 
 // Impl is one named implementation of the workloads.
 type Impl struct {
-	// Name is the <impl> part of the benchmark names: direct, pipe, pool, group.
+	// Name is the <impl> part of the benchmark names: direct, pipe, pool, pool-slice, group.
 	Name string
 	// Run processes a whole workload once and checks every result.
 	Run Run
@@ -19,6 +19,7 @@ func Impls() []Impl {
 		{Name: "direct", Run: Direct},
 		{Name: "pipe", Run: Pipe},
 		{Name: "pool", Run: Pool},
+		{Name: "pool-slice", Run: PoolSlice},
 		{Name: "group", Run: Group},
 	}
 }

@@ -7,6 +7,14 @@
 //		...
 //	}
 //
+// # Entry points
+//
+// [Run] takes an iter.Seq and yields (result, error) pairs as they are ready; [Map] is Run for a
+// work func that changes the item's type; [RunChan] reads a channel and sends [Result]s on one.
+// [Slice] is for input already in memory: it runs the work func over a slice and returns the
+// results in a slice, in input order; workers claim runs of indexes with one atomic add and write
+// results in place, with no hand-over at all.
+//
 // # Results
 //
 // Every item read from the source yields exactly one result: the work func's value, or an error

@@ -177,12 +177,7 @@ func (w *worker[In, Out]) learn(took time.Duration, items int) {
 	if items == 0 {
 		return
 	}
-	per := took/time.Duration(items) + 1
-	if w.per == 0 {
-		w.per = per
-	} else {
-		w.per = (3*w.per + per) / 4
-	}
+	w.per = learnPer(w.per, took, items)
 	w.limit = int(max(1, min(time.Duration(w.max), batchTime/w.per)))
 }
 
