@@ -30,7 +30,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		smtpFrom  = fl.String("smtp-from", "siem@localhost", "sender of alert mails")
 		smtpTo    = fl.String("smtp-to", "", "comma-separated recipients of alert mails")
 		maxBodyKi = fl.Int64("max-body", 1024, "largest POST /events body, KiB")
-		verbose   = fl.Bool("v", false, "log every alert and request error")
+		quiet     = fl.Bool("q", false, "log errors only, not every alert")
 		profile   = fl.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	)
 	fl.SetOutput(stderr)
@@ -47,9 +47,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.MaxBody = *maxBodyKi << 10
-	level := slog.LevelError
-	if *verbose {
-		level = slog.LevelInfo
+	level := slog.LevelWarn // alerts are logged at Warn
+	if *quiet {
+		level = slog.LevelError
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if *smtpAddr != "" {

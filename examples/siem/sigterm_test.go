@@ -35,7 +35,13 @@ func startProcess(t *testing.T, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), runMainEnv+"="+strings.Join(args, runMainSep))
-	cmd.Stderr = os.Stderr
+	var logs strings.Builder // the service logs every alert: shown only if the test fails
+	cmd.Stderr = &logs
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("service stderr:\n%s", logs.String())
+		}
+	})
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())

@@ -23,7 +23,7 @@ import (
 // Config is one load run. URL and Key are required.
 type Config struct {
 	URL     string        // the service, http://127.0.0.1:port
-	Key     string        // an API key
+	Key     string        `json:"-"` // an API key
 	Events  int           // events to post in all (default 10000)
 	Clients int           // concurrent clients (default 16)
 	Batch   int           // events a request (default 10)
@@ -69,7 +69,7 @@ type Report struct {
 	Elapsed      time.Duration // from the first request to the last answer
 	EventsPerSec float64       // accepted events per second of Elapsed
 	P50, P99     time.Duration // request latency, from sending to the last status line
-	Acked        []string      // refs of the accepted events
+	Acked        []string      `json:"-"` // refs of the accepted events
 	FirstError   string        // the first request error, if any
 }
 

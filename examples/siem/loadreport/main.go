@@ -5,7 +5,8 @@
 //
 //	cd examples && go run ./siem/loadreport -readme siem/README.md
 //
-// It writes siem/docs/load.md (the tables) and siem/docs/load.svg (the chart), and with -readme
+// It writes siem/docs/load.md (the tables), siem/docs/load.svg (the chart) and siem/docs/load.json
+// (every run's measurements), and with -readme
 // replaces the part of that file between the lines "<!-- load:begin -->" and
 // "<!-- load:end -->" with the tables.
 package main
@@ -14,6 +15,7 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -146,6 +148,13 @@ func report(n, batch, runs int, out, readme, only string, log io.Writer) error {
 	if err := os.WriteFile(filepath.Join(out, "load.svg"), []byte(chart(ms)), 0o644); err != nil {
 		return err
 	}
+	raw, err := json.MarshalIndent(all, "", "\t") // every run, for a later look
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "load.json"), raw, 0o644); err != nil {
+		return err
+	}
 	if readme != "" {
 		return replaceSection(readme, md)
 	}
@@ -154,8 +163,8 @@ func report(n, batch, runs int, out, readme, only string, log io.Writer) error {
 
 // measure runs one scenario against a fresh service process.
 func measure(bin, db string, sc scenario, n, batch int) (measurement, error) {
-	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-db", db}, sc.args()...)...)
-	cmd.Stderr = os.Stderr
+	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-db", db, "-q"}, sc.args()...)...)
+	cmd.Stderr = os.Stderr // errors only (-q): alerts are not logged
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return measurement{}, err

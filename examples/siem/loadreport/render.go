@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -61,37 +62,37 @@ func chart(ms []measurement) string {
 	rows := filter(ms, "designs")
 	const w, h, left, bottom, top = 640, 320, 70, 40, 40
 	var clients []int
-	max := 1.0
+	yMax := 1.0
 	for _, m := range rows {
 		if len(clients) == 0 || clients[len(clients)-1] != m.Clients {
 			clients = append(clients, m.Clients)
 		}
-		max = maxf(max, m.Rep.EventsPerSec)
+		yMax = maxf(yMax, m.Rep.EventsPerSec)
 	}
-	max = niceCeil(max)
+	yMax = niceCeil(yMax)
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", w, h, w, h)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#ffffff"/>`+"\n", w, h)
 	fmt.Fprintf(&b, `<text x="%d" y="22" font-size="14" font-weight="bold">SIEM intake: accepted events per second by concurrent clients</text>`+"\n", left)
 	plotH := float64(h - top - bottom)
 	for i := 0; i <= 4; i++ {
-		v := max * float64(i) / 4
+		v := yMax * float64(i) / 4
 		y := float64(h-bottom) - plotH*float64(i)/4
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#e0e0e0"/>`+"\n", left, w-20, y, y)
 		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%.0f</text>`+"\n", left-6, y+4, v)
 	}
 	colors := map[string]string{"group": "#2f6fb0", "pipe": "#e08a2c"}
-	groupW := float64(w-left-20) / float64(len(clients)+1)
+	groupW := float64(w-left-20) / float64(max(1, len(clients)))
 	barW := groupW / 3
 	for gi, c := range clients {
-		x0 := float64(left) + groupW*(float64(gi)+0.5)
+		x0 := float64(left) + groupW*float64(gi) + (groupW-2*barW)/2 // two bars, centred
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%d client%s</text>`+"\n", x0+barW, h-bottom+18, c, plural(c))
 		bi := 0
 		for _, m := range rows {
 			if m.Clients != c {
 				continue
 			}
-			bh := plotH * m.Rep.EventsPerSec / max
+			bh := plotH * m.Rep.EventsPerSec / yMax
 			x := x0 + float64(bi)*barW
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s, %d clients: %.0f events/s, p99 %s ms</title></rect>`+"\n",
 				x, float64(h-bottom)-bh, barW-4, bh, colors[m.Design], html.EscapeString(m.Design), c, m.Rep.EventsPerSec, millis(m.Rep.P99))
@@ -99,11 +100,12 @@ func chart(ms []measurement) string {
 			bi++
 		}
 	}
-	lx := w - 170
+	lx := w - 220
 	for i, d := range []string{"group", "pipe"} {
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n",
-			lx+i*80, top-8, colors[d], lx+i*80+16, top+2, map[string]string{"group": "fsm + group", "pipe": "pipe"}[d])
+			lx+i*110, top-8, colors[d], lx+i*110+16, top+2, map[string]string{"group": "fsm + group", "pipe": "pipe"}[d])
 	}
+	fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="10" fill="#666">median of the runs; service and load generator on one %d-CPU machine</text>`+"\n", left, h-6, runtime.NumCPU())
 	b.WriteString("</svg>\n")
 	return b.String()
 }

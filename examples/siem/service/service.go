@@ -16,7 +16,7 @@ type Config struct {
 	DB             string        // SQLite file; created and migrated if missing (required)
 	Design         string        // DesignGroup (default) or DesignPipe
 	Workers        int           // group: the router's workers (default 128); pipe: goroutines per stage (default 32)
-	AlertThreshold int           // severity at or above which an alert is sent (default 8)
+	AlertThreshold int           // severity at or above which an alert is sent (default 8; 0 means the default)
 	MaxBody        int64         // bytes of a POST /events body (default 1 MiB)
 	MaxEvents      int           // events in one request (default 1000)
 	SQLite         string        // Batch (default), OneWriter or WALPool
