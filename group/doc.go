@@ -77,6 +77,14 @@
 // that calls runtime.Goexit (as testing.T.FailNow does) fails its item with an error wrapping
 // [ErrGoexit]; its worker's goroutine ends, and a new worker takes its place.
 //
+// # Work that waits
+//
+// A router's workers default to GOMAXPROCS, which keeps the cores busy when the work func uses
+// the CPU. When it mostly waits (a database, a remote call), throughput is bound by how many items
+// are in flight: give the router [Workers](n) for the concurrency you want, and give a group that
+// should keep n items in flight on its own a [Window] of at least n (the default window, 256,
+// bounds a group's items in flight whatever the worker count). The W4 benchmark measures it.
+//
 // # Counters
 //
 // [Group.Stats] and [Router.Stats] report submitted, completed, failed, queued and in-flight

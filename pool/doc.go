@@ -88,6 +88,17 @@
 // bounded: at most 2 x workers + 2 chunks and two result batches a worker exist, so the heap
 // stays flat however many items stream through. docs/pool.md states the feed's invariants.
 //
+// # Work that waits
+//
+// Workers default to GOMAXPROCS, which keeps the cores busy when the work func uses the CPU.
+// When it mostly waits (a database, a remote call), what bounds throughput is how many items are
+// in flight, not the cores: give [Workers] the concurrency you want (Workers(256) keeps 256
+// calls waiting at once). With more workers than processors, idle workers sleep at once instead
+// of yielding first, and claims go one item at a time, since such items are slow. The W4
+// benchmark (4 stages of about 100 us of waiting) measures it: with Workers(16) a run takes
+// about the ideal time (items x stages x wait / 16); at 256 and more waits at once, the wake-ups
+// themselves load a 2-core machine (see docs/benchmarks.md).
+//
 // # Cost
 //
 // Measured on a 2-core machine (GOMAXPROCS 2) with the module's bench package (docs/benchmarks.md,

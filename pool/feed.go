@@ -36,7 +36,8 @@ type feed[T any] struct {
 	stopOnce sync.Once
 	stopping atomic.Bool
 
-	free chan *chunk[T] // recycled chunks; its capacity bounds the chunks in use
+	free  chan *chunk[T] // recycled chunks; its capacity bounds the chunks in use
+	spins int            // yields of an idle worker before it sleeps: see spins
 
 	// producer only
 	tail *chunk[T]
@@ -63,6 +64,7 @@ type chunk[T any] struct {
 
 func newFeed[T any](maxChunks, workers int) *feed[T] {
 	f := &feed[T]{
+		spins:    spins,
 		free:     make(chan *chunk[T], maxChunks),
 		wakeCh:   make(chan struct{}, workers),
 		closedCh: make(chan struct{}),
@@ -72,6 +74,11 @@ func newFeed[T any](maxChunks, workers int) *feed[T] {
 	f.tail.reset(0)
 	f.made = 1
 	f.head.Store(f.tail)
+	if workers > runtime.GOMAXPROCS(0) {
+		// More workers than processors (work that waits on I/O): an idle worker's yields would
+		// only take the processor from workers with items, so idle workers sleep at once.
+		f.spins = 0
+	}
 	return f
 }
 
@@ -234,7 +241,7 @@ const spins = 4
 // It reports false when the worker should exit: the source ended and every item was claimed, or
 // the run stopped.
 func (f *feed[T]) wait() bool {
-	for range spins {
+	for range f.spins {
 		if ok, done := f.ready(); ok || done {
 			return ok
 		}
