@@ -1,7 +1,10 @@
 package service_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/stagecoach-go/stagecoach/examples/siem/service"
@@ -35,4 +38,27 @@ func ExampleLevel() {
 	// 4 medium
 	// 7 high
 	// 9 critical
+}
+
+// A service on a free port of 127.0.0.1 until ctx ends (compile-only: it listens).
+func Example_serve() {
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	svc, err := service.New(ctx, service.Config{DB: "siem.db", Design: service.DesignGroup})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println(errors.Join(err, svc.Close(ctx)))
+		return
+	}
+	fmt.Println("dashboard: http://" + ln.Addr().String() + "/")
+	if key := svc.DemoKey(); key != "" {
+		fmt.Println("demo key:", key)
+	}
+	if err := svc.Serve(ctx, ln); err != nil { // returns after ctx ends and everything stopped
+		fmt.Println(err)
+	}
 }

@@ -37,7 +37,9 @@ func TestStuckClientDoesNotStallIntake(t *testing.T) {
 	for _, design := range designs {
 		t.Run(design, func(t *testing.T) {
 			const queue, requests, perRequest = 512, 8, 250
-			e := start(t, service.Config{Design: design, ClientQueue: queue, ClientBuffer: 64 << 10})
+			// A long write timeout: the stuck client's writer may wait in a write for the
+			// whole burst, and must still be there to send the close reason at the end.
+			e := start(t, service.Config{Design: design, ClientQueue: queue, ClientBuffer: 64 << 10, WriteTimeout: 5 * time.Minute})
 			stuck := e.dial(t, smallReadBuffer())
 			readers := []*websocket.Conn{e.dial(t, nil), e.dial(t, nil)}
 
@@ -88,4 +90,29 @@ func TestStuckClientDoesNotStallIntake(t *testing.T) {
 			assert.Equal(t, int64(1), e.stats(t).Dropped, "one client dropped")
 		})
 	}
+}
+
+// Stopping the service closes every websocket client with StatusGoingAway and its reason.
+func TestShutdownClosesWebsockets(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	svc, err := service.New(ctx, service.Config{DB: t.TempDir() + "/siem.db"})
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	served := make(chan error, 1)
+	go func() { served <- svc.Serve(ctx, ln) }()
+	c, _, err := websocket.Dial(ctx, "ws://"+ln.Addr().String()+"/ws", nil)
+	require.NoError(t, err)
+	defer c.CloseNow()
+
+	read := make(chan error, 1)
+	go func() { _, _, err := c.Read(context.Background()); read <- err }()
+	cancel()
+	err = <-read
+	var ce websocket.CloseError
+	require.True(t, errors.As(err, &ce), "closed by the server, got %v", err)
+	assert.Equal(t, websocket.StatusGoingAway, ce.Code)
+	assert.Equal(t, service.ReasonShutdown, ce.Reason)
+	require.NoError(t, <-served)
 }
