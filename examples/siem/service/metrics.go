@@ -18,6 +18,7 @@ type metrics struct {
 	stage    [5]stageCounts
 	levels   [4]atomic.Int64
 	status   map[string]*atomic.Int64
+	batches  prometheus.Histogram // writes per commit, in the Batch SQLite mode
 }
 
 type stageCounts struct {
@@ -46,7 +47,12 @@ func newMetrics() *metrics {
 	for _, st := range []string{StatusAccepted, StatusRejected, StatusFailed} {
 		m.events.WithLabelValues(st) // export zeros from the start
 	}
-	m.reg.MustRegister(m.events, dur, collectors.NewGoCollector())
+	m.batches = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "siem_sqlite_batch_writes",
+		Help:    "Writes (events and alerts) per SQLite commit, in the batch write mode.",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 9),
+	})
+	m.reg.MustRegister(m.events, dur, m.batches, collectors.NewGoCollector())
 	return m
 }
 

@@ -50,6 +50,7 @@ func TestMetricsStatsAndHealth(t *testing.T) {
 				`siem_stage_duration_seconds_count{stage="distribute"} 2`,
 				`siem_groups_opened_total 2`,
 				`siem_ws_clients 0`,
+				`siem_sqlite_batch_writes_sum 4`, // three event inserts (the duplicate fails in its batch) and one alert
 			} {
 				assert.Contains(t, body, want+"\n")
 			}

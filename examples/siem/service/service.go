@@ -93,11 +93,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	st, err := openStore(ctx, cfg.DB, cfg.SQLite)
+	m := newMetrics()
+	st, err := openStore(ctx, cfg.DB, cfg.SQLite, func(n int) { m.batches.Observe(float64(n)) })
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, store: st, metrics: newMetrics(),
+	s := &Service{cfg: cfg, store: st, metrics: m,
 		hub: newHub(cfg.ClientQueue, cfg.ClientBuffer, cfg.WriteTimeout, cfg.Origins)}
 	if err := s.seed(ctx); err != nil {
 		st.close()

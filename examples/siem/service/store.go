@@ -35,8 +35,9 @@ var ErrDuplicate = errors.New("duplicate ref")
 type store struct {
 	w, r *sql.DB // writer and reader pools (the same pool in WALPool mode)
 
-	inserts chan insertReq // Batch mode: to the writer goroutine
-	written chan struct{}  // Batch mode: closed when the writer goroutine has ended
+	inserts  chan insertReq   // Batch mode: to the writer goroutine
+	written  chan struct{}    // Batch mode: closed when the writer goroutine has ended
+	onCommit func(writes int) // Batch mode: called after each commit with its size, if set
 
 	mu       sync.Mutex
 	accounts map[int64]cachedAccount
@@ -65,12 +66,12 @@ func dsn(path string) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-func openStore(ctx context.Context, path, mode string) (*store, error) {
+func openStore(ctx context.Context, path, mode string, onCommit func(writes int)) (*store, error) {
 	w, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &store{w: w, r: w, accounts: map[int64]cachedAccount{}, ttl: time.Second}
+	s := &store{w: w, r: w, accounts: map[int64]cachedAccount{}, ttl: time.Second, onCommit: onCommit}
 	switch mode {
 	case OneWriter, Batch, "":
 		w.SetMaxOpenConns(1)
@@ -325,6 +326,9 @@ func (s *store) commit(batch []insertReq) {
 			errs[i] = r.fn(ctx, tx)
 		}
 		err = tx.Commit()
+	}
+	if s.onCommit != nil {
+		s.onCommit(len(batch))
 	}
 	for i, r := range batch {
 		if err != nil {
