@@ -76,7 +76,8 @@ async function poll() {
   try {
     const res = await fetch("api/stats", { cache: "no-store" });
     const st = await res.json();
-    document.getElementById("design").textContent = "design: " + st.design + " · " + st.clients + " clients";
+    document.getElementById("design").textContent =
+      "design: " + st.design + " · " + st.clients + (st.clients === 1 ? " client" : " clients");
     for (const [level, n] of Object.entries(st.levels)) {
       document.getElementById("count-" + level).textContent = n;
     }
