@@ -77,7 +77,8 @@ func FailFast() GroupOption { return groupOption(func(o *groupOptions) { o.failF
 
 // Repanic re-raises a panic of the work func on the goroutine that ranges over the group's
 // [Group.Results], with the *[PanicError] that carries the original value and stack, when it
-// reaches that result. The default delivers the *[PanicError] as the item's error.
+// reaches that result (a recover reaches both; left unrecovered, the crash prints the value on
+// one line). The default delivers the *[PanicError] as the item's error.
 func Repanic() GroupOption { return groupOption(func(o *groupOptions) { o.repanic = true }) }
 
 func newRouterOptions(opts []Option) routerOptions {

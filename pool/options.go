@@ -83,7 +83,9 @@ func FailFast() Option {
 
 // Repanic re-raises a panic of the work func in the consumer's goroutine (the one ranging over
 // the results), after every goroutine of the run has ended, with the [PanicError] that carries
-// the original value and stack. The default turns the panic into that item's error.
+// the original value and stack (a recover reaches both; left unrecovered, the crash prints the
+// value on one line, and the original stack is lost with the process). The default turns the
+// panic into that item's error.
 func Repanic() Option {
 	return optionFunc(func(o *options) { o.repanic = true })
 }

@@ -60,12 +60,6 @@ func (e *Error) Unwrap() error {
 	return nil
 }
 
-// Repanic panics again with the original value, keeping the captured stack in the message so the
-// origin of the panic is not lost when it is re-raised on another goroutine.
-func (e *Error) Repanic() {
-	panic(fmt.Sprintf("%v [recovered and re-raised]\n\noriginal stack:\n%s", e.Value, e.Stack))
-}
-
 // Caught turns what a deferred func learned about a user func that did not return into an error:
 // a *Error for v, the value recover returned, or [ErrGoexit] when v is nil (since Go 1.21 a nil
 // recover while the func did not return means runtime.Goexit). Call recover in the deferred func

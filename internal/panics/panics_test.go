@@ -87,17 +87,6 @@ func TestUnwrapNonError(t *testing.T) {
 	assert.Equal(t, 42, err.Value)
 }
 
-func TestRepanicKeepsOriginalStack(t *testing.T) {
-	err := capture(panicker)
-	require.NotNil(t, err)
-	defer func() {
-		v := recover()
-		require.NotNil(t, v)
-		assert.Contains(t, v.(string), "panicker")
-	}()
-	err.Repanic()
-}
-
 // Any panic value comes back as the Value, named in the message, with the stack of the panic.
 func TestAnyValueIsCarried(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
