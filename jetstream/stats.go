@@ -13,7 +13,7 @@ type Stats struct {
 	Received     int64 // deliveries the consumer handed to the feed, redeliveries included
 	Redelivered  int64 // of them, deliveries after the message's first
 	Processed    int64 // acknowledged: their item succeeded
-	Failed       int64 // items whose work func returned an error or panicked
+	Failed       int64 // items that failed: an error or panic of the work func, or an aborting run
 	Retried      int64 // negatively acknowledged with the backoff delay, to be delivered again
 	DeadLettered int64 // published to the dead-letter subject and terminated
 	Undecodable  int64 // of the dead-lettered, those whose decode func failed
