@@ -12,9 +12,9 @@
 // channel (the promise design), conc and errgroup as a shared pool whose tasks send the result on
 // that channel, pond as a shared result pool whose task's future the client waits on.
 //
-// stagedpipe (github.com/gostdlib/concurrency) is not in the suite: the module proxy this
-// project's machines use answers 403 for it (see docs/benchmarks.md, which quotes its figures as
-// measured for the design document instead).
+// stagedpipe (github.com/gostdlib/concurrency) is not in the suite: its pinned version cannot be
+// downloaded through the Go module proxy. docs/benchmarks.md quotes a separate measurement of it,
+// labelled as such.
 //
 // The report command (go run ./cmd/report) runs the suites and writes docs/benchmarks.md with
 // tables and SVG charts.
