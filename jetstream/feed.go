@@ -152,7 +152,7 @@ func (f *Feed[K, T]) Run(ctx context.Context) error {
 	defer f.acks.stop() // after the readers: they may add to it until they end
 
 	cc, err := f.cons.Consume(f.handle,
-		natsjs.PullMaxMessages((f.opts.maxInFlight+1)/2),
+		natsjs.PullMaxMessages(f.opts.maxInFlight),
 		natsjs.ConsumeErrHandler(f.consumeError))
 	if err != nil {
 		return fmt.Errorf("jetstream: consume %q on stream %q: %w", f.consumer, f.stream, err)

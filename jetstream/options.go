@@ -70,8 +70,8 @@ func Backoff(policy func(deliveries int) time.Duration) Option {
 
 // MaxInFlight bounds the messages the feed holds: received from the consumer and not yet
 // acknowledged, negatively acknowledged or terminated (default [DefaultMaxInFlight]). The feed
-// asks the server for at most n/2 more (rounded up) ahead of them, so one process has at most
-// about 1.5·n unacknowledged messages; see the package documentation for sizing MaxAckPending.
+// asks the server for at most n more ahead of them, so one process has at most about 2·n
+// unacknowledged messages; see the package documentation for sizing MaxAckPending.
 // MaxInFlight panics if n is below 1.
 func MaxInFlight(n int) Option {
 	if n < 1 {
