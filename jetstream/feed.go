@@ -174,10 +174,12 @@ func (f *Feed[K, T]) Run(ctx context.Context) error {
 		f.waitConsumeClosed(cc)
 	}
 	f.closeGroups()
-	if err := f.waitReaders(drain); err != nil && runErr == nil {
-		runErr = err
+	if err := f.waitReaders(drain); err != nil {
+		if runErr == nil {
+			runErr = err
+		}
 		f.abortRun(cancelWork, err)
-		f.readers.Wait()
+		f.readers.Wait() // no goroutine of the run outlives it
 	}
 	return runErr
 }
