@@ -43,6 +43,7 @@ type Feed[K comparable, T any] struct {
 	slots   *gate         // the in-flight bound
 	abort   chan struct{} // closed when the run aborts: the dispatcher stops waiting for slots
 	fatal   chan error    // the first error that ends the run
+	check   chan struct{} // asks the watcher to check that the consumer still exists
 	started atomic.Bool
 	workCtx context.Context
 	readers sync.WaitGroup
@@ -97,6 +98,7 @@ func New[K comparable, T any](ctx context.Context, js natsjs.JetStream, stream, 
 		slots:      newGate(o.maxInFlight),
 		abort:      make(chan struct{}),
 		fatal:      make(chan error, 1),
+		check:      make(chan struct{}, 1),
 		keys:       make(map[K]*key[K, T]),
 	}
 	f.progress, f.opts.backoff = timings(info.Config, o)
@@ -159,6 +161,9 @@ func (f *Feed[K, T]) Run(ctx context.Context) error {
 	}
 	w := f.startWatch()
 	defer w.stop()
+	// A consumer deleted between New and now would get our pull requests and answer none of them;
+	// one deleted from now on ends the consumption with an error the client reports.
+	f.check <- struct{}{}
 
 	runErr := f.serve(ctx, cc)
 	var drain <-chan time.Time

@@ -183,9 +183,17 @@ func (f *Feed[K, T]) report(err error) {
 	f.opts.onError(err)
 }
 
-// consumeError is the client's error handler of the consumption.
+// consumeError is the client's error handler of the consumption. Errors that can mean the
+// consumer is gone (its pull requests find no responder, heartbeats stop) make the watcher check.
 func (f *Feed[K, T]) consumeError(_ natsjs.ConsumeContext, err error) {
 	f.report(fmt.Errorf("jetstream: consumer %q on stream %q: %w", f.consumer, f.stream, err))
+	if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, natsjs.ErrNoHeartbeat) ||
+		errors.Is(err, natsjs.ErrConsumerNotFound) || errors.Is(err, natsjs.ErrConsumerDeleted) {
+		select {
+		case f.check <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func seqOf(m natsjs.Msg) uint64 {

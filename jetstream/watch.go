@@ -1,6 +1,7 @@
 package jetstream
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -52,7 +53,26 @@ func (f *Feed[K, T]) watch(nc *nats.Conn, status chan nats.Status, w *watcher) {
 			f.fail(fmt.Errorf("%w: no connection to the server for %v", ErrDisconnected, f.opts.disconnect))
 		case now := <-tick.C:
 			batch = f.signalProgress(now, batch[:0])
+		case <-f.check:
+			f.checkConsumer(w.stopc)
 		}
+	}
+}
+
+// checkConsumer fails the run if the server says the consumer does not exist any more: the
+// client would otherwise keep asking it for messages forever.
+func (f *Feed[K, T]) checkConsumer(stop <-chan struct{}) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go func() {
+		select {
+		case <-stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if _, err := f.cons.Info(ctx); errors.Is(err, natsjs.ErrConsumerNotFound) {
+		f.fail(fmt.Errorf("%w: consumer %q on stream %q: %w", ErrConsumeStopped, f.consumer, f.stream, err))
 	}
 }
 
