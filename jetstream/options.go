@@ -101,7 +101,8 @@ func IdleGroups(n int) Option {
 }
 
 // ProgressEvery sets how often the feed tells the server that a message it holds is still being
-// worked on (InProgress), so that AckWait does not expire under a long item or a long queue.
+// worked on (InProgress), so that AckWait does not expire under a long item or a long queue: each
+// held message is reported d to 1.5·d after it arrived or was last reported.
 // The default is a third of the shortest of the consumer's AckWait and BackOff durations.
 // ProgressEvery panics if d is not positive.
 func ProgressEvery(d time.Duration) Option {

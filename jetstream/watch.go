@@ -10,10 +10,10 @@ import (
 	natsjs "github.com/nats-io/nats.go/jetstream"
 )
 
-// watcher is the run's one background goroutine besides the groups' readers: it tells the server
+// watcher is a goroutine of the run beside the groups' readers and the acker: it tells the server
 // every progress interval that the messages the feed has held that long are still being worked
-// on, and it follows the connection, failing the run once it has been lost for longer than
-// DisconnectTimeout or closed for good.
+// on; it follows the connection, failing the run once it has been lost for longer than
+// DisconnectTimeout or closed for good; and when asked, it checks that the consumer still exists.
 type watcher struct {
 	stopc chan struct{}
 	ended chan struct{}
@@ -36,7 +36,7 @@ func (w *watcher) stop() {
 func (f *Feed[K, T]) watch(nc *nats.Conn, status chan nats.Status, w *watcher) {
 	defer close(w.ended)
 	defer nc.RemoveStatusListener(status)
-	tick := time.NewTicker(f.progress)
+	tick := time.NewTicker(max(f.progress/2, time.Millisecond)) // a message waits d to 1.5·d
 	defer tick.Stop()
 	lost := newLossTimer(f.opts.disconnect)
 	defer lost.stop()
