@@ -42,7 +42,7 @@ func TestBuildShowsTheServiceBenchmarksWhenPresent(t *testing.T) {
 	assert.Contains(t, md, "## Request/response")
 	assert.Contains(t, md, "| 1 | **group** (Stagecoach) | 10.0 µs | 21.0 µs | 95,000 |")
 	assert.Contains(t, md, "| 64 | promise | 35.0 µs | 80.0 µs | 1,700,000 |")
-	assert.Contains(t, md, "Lowest p99 by client count: **group** (Stagecoach) at 1; promise at 64.")
+	assert.Contains(t, md, "Lowest p99 after direct calls, by client count: **group** (Stagecoach) at 1; promise at 64.")
 	require.Contains(t, page.Charts, "requestresponse-p50.svg")
 	require.Contains(t, page.Charts, "requestresponse-p99.svg")
 	checkPoints(t, page.Charts["requestresponse-p50.svg"], map[string]float64{"group/1": 10, "group/64": 40, "promise/64": 35})
