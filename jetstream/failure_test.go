@@ -36,7 +36,7 @@ func TestOnErrorPanicEndsRun(t *testing.T) {
 }
 
 // TestRouterClosedEndsRun: closing the router under a running feed ends Run with
-// ErrRouterClosed, and what the feed held is handed back.
+// ErrRouterClosed once a message meets the closed router, and what the feed held is settled.
 func TestRouterClosedEndsRun(t *testing.T) {
 	s := startServer(t, t.TempDir(), -1)
 	_, js := connect(t, s.ClientURL())
@@ -57,6 +57,8 @@ func TestRouterClosedEndsRun(t *testing.T) {
 	receive(t, entered)
 	r.Close()
 	close(gate)
+	_, err = js.Publish(t.Context(), "events.late", []byte("0")) // a new key: the router refuses it
+	require.NoError(t, err)
 	err = receive(t, done)
 	assert.True(t, errors.Is(err, group.ErrRouterClosed), "Run's error %v wraps ErrRouterClosed", err)
 	r.Wait()

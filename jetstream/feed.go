@@ -139,7 +139,7 @@ func timings(c natsjs.ConsumerConfig, o options) (time.Duration, func(int) time.
 // Run fails, after handing back every message it holds, with an error wrapping
 // [ErrDisconnected] when the connection stays lost longer than [DisconnectTimeout], with
 // [ErrConsumeStopped] when the client stops consuming on its own (the consumer was deleted), with
-// [group.ErrRouterClosed] when the router is closed under it, and with a *[group.PanicError] when
+// [group.ErrRouterClosed] when a message meets the router closed under it, and with a *[group.PanicError] when
 // the OnError func panics. A work func that never returns keeps Run from returning.
 //
 // Run panics if it is called more than once.
