@@ -62,7 +62,7 @@ func (g *Group[K, T]) claim(b *batch[K, T]) bool {
 // it fails with the context's cause.
 func (g *Group[K, T]) run(b *batch[K, T]) {
 	b.n++
-	timed := b.n%timeEvery == 1 || g.o.serial
+	timed := b.n%timeEvery == 1 && !g.o.serial // a serial group's batch is one item whatever it learns
 	var began time.Time
 	if timed {
 		began = time.Now()
