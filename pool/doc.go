@@ -103,19 +103,20 @@
 //
 // Measured on a 2-core machine (GOMAXPROCS 2) with the module's bench package (docs/benchmarks.md,
 // medians of 5 runs; ratios, since the machine is noisy):
-//   - W1, 1M items through 4 trivial stages run by an fsm.Machine: about 6 to 8 times the cost of
-//     calling the stage funcs directly on 2 goroutines (about 45 to 60 ns against 7.5 ns an item;
-//     this benchmark is bimodal on a 2-core machine), and 0.0001 allocations an item (the run's
-//     fixed set-up; nothing per item). The fastest peer library takes about 430 ns and 2
-//     allocations an item.
-//   - W2, 100k items through 4 stages of about 2 us of CPU each: within 3 % of direct calls.
-//   - Going from 1 to 8 trivial stages adds about 11 to 18 ns an item (the machine's dispatch), against
-//     about 1,400 ns for a channel-per-stage pipeline.
+//   - W1, 1M items through 4 trivial stages run by an fsm.Machine: about 4 times the cost of
+//     calling the stage funcs directly on 2 goroutines (66 ns against 17 ns an item in the latest
+//     report; 4 to 6 times across runs), and 0.0001 allocations an item (the run's fixed set-up;
+//     nothing per item). The fastest peer library takes about 7 times as long, with 4
+//     allocations an item. [Slice] over the same items in memory: 3.2 times direct calls.
+//   - W2, 100k items through 4 stages of about 2 us of CPU each: as fast as direct calls.
+//   - Going from 1 to 8 trivial stages adds about 15 to 35 ns an item (the machine's dispatch),
+//     against about 1,200 ns for a channel-per-stage pipeline.
 //   - Streaming 10M items: the heap in use stays flat (BenchmarkStreamHeap).
 //
-// The gap to direct calls on trivial work is the hand-over, not the machine: with a work func that
-// does nothing, a run still costs about 38 ns an item. Each item is published with one atomic
-// store (a full fence on amd64, which also waits for the item's cache lines to be owned by the
-// reader's core) and crosses cores twice (reader to worker, worker to consumer), while the reader,
-// two workers and the consumer share two cores. Direct calls pay none of that. See docs/pool.md.
+// The gap to direct calls on trivial work is the hand-over and the machine. Each item is
+// published with one atomic store (a full fence on amd64, which also waits for the item's cache
+// lines to be owned by the reader's core) and crosses cores twice (reader to worker, worker to
+// consumer), while the reader, two workers and the consumer share two cores; the state machine
+// checks the context before each stage and dispatches through its table, and the pool checks the
+// context before each item. Direct calls pay none of that. See docs/pool.md.
 package pool
