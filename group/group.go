@@ -35,7 +35,6 @@ type Group[K comparable, T any] struct {
 	idleCh   chan struct{} // closed once the group will get and run no more items
 	isIdle   bool          // idleCh is closed, or will be made closed
 	notify   chan struct{} // a token: results are ready, or the group is finished
-	waiting  atomic.Bool   // the reader is blocked on notify
 	space    chan struct{} // a token: the window has room
 	unhook   func() bool
 	reading  atomic.Bool // a goroutine is ranging over Results

@@ -122,15 +122,14 @@ func (g *Group[K, T]) maybeRepanic(err error) {
 	}
 }
 
-// wait blocks the reader until a worker has published results or the group is finished. It says
-// so first, so that the worker that wakes it can yield its processor to it: on a busy router the
-// reader would otherwise wait for the worker's time slice to end (milliseconds) before it could
-// read a result that is already there.
+// wait blocks the reader until a worker has published results or the group is finished. The
+// worker that publishes does not yield its processor to the woken reader: the reader runs when
+// the worker next yields (every few batches) or blocks, which measured better than a yield a
+// batch, above all with many readers (BenchmarkRequestResponse at 1024 clients: 57% more round
+// trips a second).
 func (g *Group[K, T]) wait() {
 	g.mu.Lock()
 	notify := g.notify // made by take before it found nothing
 	g.mu.Unlock()
-	g.waiting.Store(true)
 	<-notify
-	g.waiting.Store(false)
 }

@@ -3,7 +3,6 @@ package group
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"time"
 
 	"github.com/stagecoach-go/stagecoach/internal/panics"
@@ -116,9 +115,6 @@ func (g *Group[K, T]) publish(b *batch[K, T]) {
 	signal(g.notify)
 	g.mu.Unlock()
 	b.g = nil
-	if g.waiting.Load() {
-		runtime.Gosched() // let the woken reader run now, not at the end of this time slice
-	}
 	if queue {
 		g.r.schedule(g)
 	}
