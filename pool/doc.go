@@ -104,13 +104,13 @@
 // Measured on a 2-core machine (GOMAXPROCS 2) with the module's bench package (docs/benchmarks.md,
 // medians of 5 runs; ratios, since the machine is noisy):
 //   - W1, 1M items through 4 trivial stages run by an fsm.Machine: about 4 times the cost of
-//     calling the stage funcs directly on 2 goroutines (66 ns against 17 ns an item in the latest
-//     report; 4 to 6 times across runs), and 0.0001 allocations an item (the run's fixed set-up;
-//     nothing per item). The fastest peer library takes about 7 times as long, with 4
-//     allocations an item. [Slice] over the same items in memory: 3.2 times direct calls.
+//     calling the stage funcs directly on 2 goroutines (48 ns against 13 ns an item in the latest
+//     report; 3.6 to 6 times across runs), and 0.0001 allocations an item (the run's fixed
+//     set-up; nothing per item). The fastest peer library takes about 10 times as long, with 4
+//     allocations an item. [Slice] over the same items in memory: 3.5 times direct calls.
 //   - W2, 100k items through 4 stages of about 2 us of CPU each: as fast as direct calls.
 //   - Going from 1 to 8 trivial stages adds about 15 to 35 ns an item (the machine's dispatch),
-//     against about 1,200 ns for a channel-per-stage pipeline.
+//     against about 800 to 1,200 ns for a channel-per-stage pipeline.
 //   - Streaming 10M items: the heap in use stays flat (BenchmarkStreamHeap).
 //
 // The gap to direct calls on trivial work is the hand-over and the machine. Each item is
