@@ -82,7 +82,7 @@
 //
 // Each stage is a channel hop: on a 2-core machine, the bench package's W1 (4 trivial stages)
 // costs 60 to 80 times calling the stage funcs directly (700 to 1,200 ns an item across report
-// runs), and each added stage about 170 ns (a channel operation and a goroutine wake-up;
+// runs), and each added stage about 110 to 170 ns (a channel operation and a goroutine wake-up;
 // docs/benchmarks.md has the figures), against a few ns a stage for pool running an
 // fsm.Machine. A stage allocates nothing an item. Use pipe when stages need different
 // concurrency or batching; use pool when they do not.
