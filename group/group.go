@@ -233,8 +233,8 @@ func (g *Group[K, T]) pending() int {
 // whether the caller must put the group in the queue (with r.schedule, once g.mu is released).
 // g.mu is held.
 func (g *Group[K, T]) enqueue() bool {
-	if g.queued || g.pending() == 0 || (g.o.serial && g.running > 0) {
-		return false
+	if g.queued || g.pending() == 0 || (g.o.serial && g.running > 0) || g.ctx.Err() != nil {
+		return false // a group whose context has ended is reclaimed, not served
 	}
 	g.queued = true
 	return true

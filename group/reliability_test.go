@@ -273,8 +273,10 @@ func TestShutdown(t *testing.T) {
 // the ones not started failing with ErrGroupFailed.
 func TestFailFastGroup(t *testing.T) {
 	boom := errors.New("boom")
+	submitted := make(chan struct{})
 	work := func(ctx context.Context, v int) (int, error) {
 		if v == 5 {
+			<-submitted // fail only once every item is accepted
 			return v, boom
 		}
 		return v, nil
@@ -285,6 +287,7 @@ func TestFailFastGroup(t *testing.T) {
 	for i := range 20 {
 		require.NoError(t, g.Submit(t.Context(), i))
 	}
+	close(submitted)
 	var got []error
 	for _, err := range g.Results() {
 		got = append(got, err)

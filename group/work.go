@@ -30,7 +30,7 @@ const timeEvery = 4
 func (g *Group[K, T]) claim(b *batch[K, T]) bool {
 	g.mu.Lock()
 	g.queued = false
-	if g.pending() == 0 || (g.o.serial && g.running > 0) {
+	if g.pending() == 0 || (g.o.serial && g.running > 0) || g.ctx.Err() != nil {
 		g.mu.Unlock()
 		return false
 	}
@@ -108,9 +108,12 @@ func (g *Group[K, T]) publish(b *batch[K, T]) {
 	if b.took >= 0 {
 		g.learn(b.took, len(b.idx))
 	}
+	var cause error
+	if g.o.failFast && failed > 0 && g.ctx.Err() == nil {
+		cause = g.failing(first)
+	}
 	queue := g.enqueue()
 	idle := g.idle()
-	failNow := g.o.failFast && failed > 0 && !g.closed
 	g.count(0, len(b.idx)-failed, failed) // before the reader can see the results
 	signal(g.notify)
 	g.mu.Unlock()
@@ -118,8 +121,8 @@ func (g *Group[K, T]) publish(b *batch[K, T]) {
 	if queue {
 		g.r.schedule(g)
 	}
-	if failNow {
-		g.fail(first)
+	if cause != nil {
+		g.abandon(cause) // the items not started fail with the cause, and the group ends
 	}
 	if idle {
 		g.r.retire(g)
@@ -133,14 +136,16 @@ func cmpOr(a, b error) error {
 	return b
 }
 
-// fail ends a fail-fast group at its first failure: the context passed to its running work funcs
-// is cancelled with the failure as the cause, and the group is reclaimed as if its context had
-// ended: no more submissions, and every item not yet started fails with the cause.
-func (g *Group[K, T]) fail(first error) {
+// failing starts the end of a fail-fast group at its first failure, before anyone else can see
+// that failure: the group's context (the one its work funcs were given) is cancelled with the
+// failure as the cause, so no worker claims or starts another item of it. publish then reclaims
+// the group as if its context had ended (abandon): no more submissions, and every item not yet
+// started fails with the cause. g.mu is held.
+func (g *Group[K, T]) failing(first error) error {
 	cause := fmt.Errorf("%w: %w", ErrGroupFailed, first)
-	g.unhook()
+	g.unhook() // abandon runs once, from publish, not also from the hook
 	g.cancel(cause)
-	g.abandon(cause)
+	return cause
 }
 
 // learn updates the moving average of an item's service time and the quantum it gives. g.mu is
