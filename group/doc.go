@@ -45,8 +45,9 @@
 // a batch of at most the group's quantum of items, and puts the group back at the end if it has
 // more. The quantum adapts to the group's measured service time so that a batch is about 20 us
 // of work (at most 256 items): cheap items move in large batches, slow ones one at a time. A
-// batch is also at most an even share of the group's queued items among the workers, and a new
-// group's first items go one at a time, so a few slow items spread over idle workers at once. A
+// batch of items slow enough to be taken a few at a time is also at most an even share of the
+// group's queued items among the workers, and a new group's first items go one at a time, so a
+// few slow items spread over idle workers at once. A
 // group with a million queued items therefore delays a new group's first item by at most about
 // one batch a worker, not by its backlog. Workers yield their processor every few batches so
 // that submitters and readers are not starved on a machine whose cores they keep busy.

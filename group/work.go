@@ -23,8 +23,9 @@ type batch[K comparable, T any] struct {
 const timeEvery = 4
 
 // claim takes the next run of g's items for a worker, just taken from the router's queue: at
-// most g's quantum (one for a serial group), and at most an even share of g's pending items
-// among the workers, so that slow items spread over idle workers before they are batched. It
+// most g's quantum (one for a serial group), and, for items slow enough that the quantum is
+// below its maximum, at most an even share of g's pending items among the workers, so that slow
+// items spread over idle workers before they are batched. It
 // puts g back in the queue if it has more to hand out, and reports false if g has nothing to
 // hand out now.
 func (g *Group[K, T]) claim(b *batch[K, T]) bool {
@@ -34,8 +35,12 @@ func (g *Group[K, T]) claim(b *batch[K, T]) bool {
 		g.mu.Unlock()
 		return false
 	}
-	workers := g.r.o.workers
-	k := min(g.quantum, (g.pending()+workers-1)/workers)
+	k := min(g.quantum, g.pending())
+	if g.quantum < maxQuantum {
+		// Items slow enough to be batched a few at a time: spread them over the workers too.
+		workers := g.r.o.workers
+		k = min(k, (g.pending()+workers-1)/workers)
+	}
 	if g.o.serial {
 		k = 1
 	}
