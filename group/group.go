@@ -15,6 +15,7 @@ type Group[K comparable, T any] struct {
 	r      *Router[K, T]
 	key    K
 	ctx    context.Context // passed to the work func: the Open context, or a fail-fast group's own
+	done   <-chan struct{} // ctx.Done(): nil for a context that never ends, which is never checked
 	cancel context.CancelCauseFunc
 	o      groupOptions
 
@@ -73,6 +74,7 @@ func newGroup[K comparable, T any](r *Router[K, T], ctx context.Context, key K, 
 	if o.failFast {
 		g.ctx, g.cancel = context.WithCancelCause(ctx)
 	}
+	g.done = g.ctx.Done()
 	g.unhook = context.AfterFunc(g.ctx, func() { g.abandon(context.Cause(g.ctx)) })
 	return g
 }

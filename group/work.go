@@ -83,7 +83,7 @@ func (g *Group[K, T]) run(b *batch[K, T]) {
 func (g *Group[K, T]) runFrom(b *batch[K, T]) {
 	for ; b.pos < len(b.vals); b.pos++ {
 		v := b.vals[b.pos]
-		if g.ctx.Err() != nil {
+		if g.done != nil && g.ctx.Err() != nil {
 			b.errs[b.pos] = fmt.Errorf("group %v: %w", g.key, context.Cause(g.ctx))
 			continue
 		}
