@@ -101,7 +101,8 @@ func median(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
-// consumePlain is the plain loop: decode, work and Ack in the Consume callback.
+// consumePlain is the plain loop: decode, work and Ack in the Consume callback, pulling with the
+// same buffer as the feed.
 func consumePlain(b *testing.B, js natsjs.JetStream, name string, w benchWorkload) {
 	c, err := js.Consumer(b.Context(), stream, name)
 	require.NoError(b, err)
@@ -120,7 +121,7 @@ func consumePlain(b *testing.B, js natsjs.JetStream, name string, w benchWorkloa
 		if done.Add(1) == int64(w.msgs) {
 			close(all)
 		}
-	})
+	}, natsjs.PullMaxMessages(jetstream.DefaultMaxInFlight)) // the feed's pull buffer (the client's default is 500)
 	require.NoError(b, err)
 	<-all
 	cc.Stop()
