@@ -138,7 +138,8 @@ func (s *Service) seed(ctx context.Context) error {
 	if err != nil || id != 0 {
 		return err
 	}
-	if id, err = s.store.createAccount(ctx, DemoAccount, "Demo Org", true); err != nil {
+	id, created, err := s.store.seedAccount(ctx, DemoAccount, "Demo Org")
+	if err != nil || !created { // another service seeded the shared file meanwhile
 		return err
 	}
 	k := newKey()

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -57,23 +58,33 @@ func (s *stages) authorize(ctx context.Context, e *Event) (*Event, error) {
 }
 
 // enrich gives the event its id, received time, level and status; an event dated more than
-// maxSkew in the future is rejected.
+// maxSkew after it was received is rejected. An event taken from the stream (Config.NATS) got
+// its id and received time at intake, before it was published, and keeps them: the id is then
+// the same on every delivery, which makes persist idempotent.
 func (s *stages) enrich(_ context.Context, e *Event) (*Event, error) {
-	now := s.now().UTC()
-	if e.OccurredAt.IsZero() {
-		e.OccurredAt = now
+	if e.ReceivedAt.IsZero() {
+		e.ReceivedAt = s.now().UTC()
 	}
-	if e.OccurredAt.After(now.Add(maxSkew)) {
+	if e.OccurredAt.IsZero() {
+		e.OccurredAt = e.ReceivedAt
+	}
+	if e.OccurredAt.After(e.ReceivedAt.Add(maxSkew)) {
 		e.Reason = fmt.Sprintf("time %s is more than %s in the future", e.OccurredAt.Format(time.RFC3339), maxSkew)
 		return e, nil
 	}
-	var id [12]byte
-	rand.Read(id[:])
-	e.UID = hex.EncodeToString(id[:])
-	e.ReceivedAt = now
+	if e.UID == "" {
+		e.UID = newUID()
+	}
 	e.Level = Level(e.Severity)
 	e.Status = "open"
 	return e, nil
+}
+
+// newUID returns a random event id: 12 bytes, hex.
+func newUID() string {
+	var id [12]byte
+	rand.Read(id[:]) // crypto/rand.Read never returns an error
+	return hex.EncodeToString(id[:])
 }
 
 // alert hands an event at or above the threshold to the notifier.
@@ -92,10 +103,15 @@ func (s *stages) alert(ctx context.Context, e *Event) (*Event, error) {
 	return e, nil
 }
 
-// persist writes the event; a ref the account already used rejects it.
+// persist writes the event; a ref the account already used rejects it. An event whose uid is
+// already stored is a stream message delivered again after it was persisted: nothing is written
+// and it goes on as persisted.
 func (s *stages) persist(ctx context.Context, e *Event) (*Event, error) {
 	err := s.store.insertEvent(ctx, e)
-	if err == ErrDuplicate {
+	if errors.Is(err, errStored) {
+		return e, nil
+	}
+	if errors.Is(err, ErrDuplicate) {
 		e.Reason = fmt.Sprintf("duplicate ref %q", e.Ref)
 		return e, nil
 	}

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -146,33 +147,45 @@ var migrations = []string{
 		message TEXT NOT NULL,
 		created_at TEXT NOT NULL
 	);`,
+	// An event is alerted once however often it is processed: a redelivered stream message
+	// (Config.NATS) runs the alert stage again with the same uid.
+	`CREATE UNIQUE INDEX alerts_event_uid ON alerts (event_uid);`,
 }
 
-// migrate brings the schema to the newest version, recorded in PRAGMA user_version.
+// migrate brings the schema to the newest version, recorded in PRAGMA user_version, in one
+// IMMEDIATE transaction: it takes SQLite's write lock before reading the version, so services
+// starting at once on a fresh shared file migrate one after the other instead of both creating
+// the tables.
 func (s *store) migrate(ctx context.Context) error {
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		return err
+	}
+	if err := migrateFrom(ctx, conn); err != nil {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+		return err
+	}
+	_, err = conn.ExecContext(ctx, `COMMIT`)
+	return err
+}
+
+func migrateFrom(ctx context.Context, conn *sql.Conn) error {
 	var version int
-	if err := s.w.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+	if err := conn.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
 		return err
 	}
 	for v := version; v < len(migrations); v++ {
-		tx, err := s.w.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
-			tx.Rollback()
+		if _, err := conn.ExecContext(ctx, migrations[v]); err != nil {
 			return fmt.Errorf("version %d: %w", v+1, err)
 		}
-		// PRAGMA takes no parameters; v+1 is our own integer.
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, v+1)); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
 	}
-	return nil
+	// PRAGMA takes no parameters; the length is our own integer.
+	_, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, len(migrations)))
+	return err
 }
 
 const timeFormat = time.RFC3339Nano
@@ -196,6 +209,22 @@ func (s *store) accountByName(ctx context.Context, name string) (int64, error) {
 		return 0, nil
 	}
 	return id, err
+}
+
+// seedAccount adds the named account unless it exists and reports whether it added it: of
+// services seeding a fresh shared database at once, one adds it.
+func (s *store) seedAccount(ctx context.Context, name, org string) (int64, bool, error) {
+	res, err := s.w.ExecContext(ctx,
+		`INSERT INTO accounts (name, org, may_report, created_at) VALUES (?, ?, 1, ?) ON CONFLICT (name) DO NOTHING`,
+		name, org, time.Now().UTC().Format(timeFormat))
+	if err != nil {
+		return 0, false, fmt.Errorf("seed account %q: %w", name, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return 0, false, err
+	}
+	id, err := res.LastInsertId()
+	return id, err == nil, err
 }
 
 // setMayReport changes whether the account may report, at once for new requests and within the
@@ -245,10 +274,14 @@ func (s *store) keyHash(ctx context.Context, id string) (hash []byte, accountID 
 
 // insertEvent persists an event, in its own transaction or, in Batch mode, in the writer's next
 // batch; it returns once the event is committed. ErrDuplicate if the account already has its
-// ref.
+// ref under another uid; errStored if an event with its uid is already stored (a redelivery of
+// a stream message, whose uid was given at intake), in which case nothing is written.
 func (s *store) insertEvent(ctx context.Context, e *Event) error {
 	return s.write(ctx, func(ctx context.Context, db execer) error { return insertError(insertOne(ctx, db, e)) })
 }
+
+// errStored is insertEvent's answer for an event whose uid is already stored.
+var errStored = errors.New("event already stored")
 
 // write runs one write: in its own transaction on the writer pool, or, in Batch mode, in the
 // writer goroutine's next transaction, returning once that is committed.
@@ -270,17 +303,26 @@ type execer interface {
 }
 
 const insertSQL = `INSERT INTO events (uid, account_id, ref, source, type, severity, level, message,
-	status, occurred_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	status, occurred_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (uid) DO NOTHING`
 
 func insertOne(ctx context.Context, db execer, e *Event) error {
 	var ref any
 	if e.Ref != "" {
 		ref = e.Ref
 	}
-	_, err := db.ExecContext(ctx, insertSQL,
+	res, err := db.ExecContext(ctx, insertSQL,
 		e.UID, e.AccountID, ref, e.Source, e.Type, e.Severity, e.Level, e.Message, e.Status,
 		e.OccurredAt.UTC().Format(timeFormat), e.ReceivedAt.UTC().Format(timeFormat))
-	return err
+	if err != nil {
+		return err
+	}
+	// The conflict target is the uid only: SQLite checks it first, so a stored uid is a no-op
+	// even when the ref matches too, and a ref used under another uid still fails UNIQUE.
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return cmp.Or(err, errStored)
+	}
+	return nil
 }
 
 type insertReq struct {
@@ -350,7 +392,8 @@ func insertError(err error) error {
 func (s *store) insertAlert(ctx context.Context, a Alert) error {
 	return s.write(ctx, func(ctx context.Context, db execer) error {
 		_, err := db.ExecContext(ctx,
-			`INSERT INTO alerts (event_uid, account_id, severity, message, created_at) VALUES (?, ?, ?, ?, ?)`,
+			`INSERT INTO alerts (event_uid, account_id, severity, message, created_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (event_uid) DO NOTHING`,
 			a.EventUID, a.AccountID, a.Severity, a.Message, a.At.UTC().Format(timeFormat))
 		return err
 	})
