@@ -36,6 +36,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl.SetOutput(stderr)
 	fl.StringVar(&cfg.DB, "db", "siem.db", "SQLite database file (created if missing)")
 	fl.StringVar(&cfg.Design, "design", service.DesignGroup, "group (fsm + group.Router) or pipe (a channel per stage, a reply channel per event)")
+	fl.StringVar(&cfg.NATS, "nats", "", "NATS server URL(s): publish events to a JetStream stream and process those this instance takes from it")
+	fl.StringVar(&cfg.Stream, "stream", service.DefaultStream, "with -nats: the events stream (created if missing)")
+	fl.StringVar(&cfg.Consumer, "consumer", service.DefaultConsumer, "with -nats: the durable consumer all instances share (created if missing)")
 	fl.IntVar(&cfg.Workers, "workers", 0, "group: router workers (default 128); pipe: goroutines per stage (default 32)")
 	fl.IntVar(&cfg.AlertThreshold, "threshold", 8, "alert at or above this severity (0-10)")
 	fl.IntVar(&cfg.MaxEvents, "max-events", 1000, "most events in one request")
@@ -96,7 +99,11 @@ func serve(ctx context.Context, addr string, cfg service.Config, newKey bool, st
 		}
 	}
 	url := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "siem: %s design, database %s\n", cfg.Design, cfg.DB)
+	if cfg.NATS != "" {
+		fmt.Fprintf(stdout, "siem: jetstream mode, stream %s, consumer %s on %s, database %s\n", cfg.Stream, cfg.Consumer, cfg.NATS, cfg.DB)
+	} else {
+		fmt.Fprintf(stdout, "siem: %s design, database %s\n", cfg.Design, cfg.DB)
+	}
 	fmt.Fprintf(stdout, "dashboard: %s/\n", url)
 	if key != "" {
 		fmt.Fprintf(stdout, "demo API key (shown once; only its hash is stored): %s\n", key)

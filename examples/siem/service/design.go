@@ -18,6 +18,9 @@ import (
 const (
 	DesignGroup = "group" // one group.Router running one fsm.Machine; a request group per request
 	DesignPipe  = "pipe"  // one channel-per-stage pipe pipeline; a reply channel per event
+	// DesignJetStream publishes each event to a NATS JetStream stream; every instance runs the
+	// group design's machine on the events it takes from the shared consumer (Config.NATS).
+	DesignJetStream = "jetstream"
 )
 
 // design runs the five stages for the whole service. process runs a request's events and calls

@@ -75,7 +75,8 @@ type Result struct {
 	Index  int    `json:"index"`
 	Ref    string `json:"ref,omitempty"`
 	UID    string `json:"uid,omitempty"`
-	Status string `json:"status"`           // accepted, rejected or failed
+	Seq    uint64 `json:"seq,omitempty"`    // JetStream mode: the event's stream sequence
+	Status string `json:"status"`           // accepted, rejected or failed; queued in JetStream mode
 	Reason string `json:"reason,omitempty"` // why it was rejected or failed
 }
 
@@ -84,6 +85,9 @@ const (
 	StatusAccepted = "accepted"
 	StatusRejected = "rejected"
 	StatusFailed   = "failed"
+	// StatusQueued is JetStream mode's: the stream has stored the event, and an instance will
+	// run it through the stages.
+	StatusQueued = "queued"
 )
 
 // Severity bounds and the levels derived from it.

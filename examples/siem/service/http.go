@@ -63,6 +63,10 @@ func (s *Service) handleEvents(w http.ResponseWriter, r *http.Request) {
 	for i, in := range ins {
 		evs[i] = newEvent(i, acct.ID, in)
 	}
+	if s.stream != nil {
+		s.publishEvents(w, r, evs)
+		return
+	}
 	// Streaming may take long for a big request: no server-wide write timeout, one per request.
 	rc := http.NewResponseController(w)
 	rc.SetWriteDeadline(time.Now().Add(2 * time.Minute))
@@ -108,13 +112,21 @@ func result(e *Event, err error) Result {
 }
 
 func (s *Service) handleStats(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(s.Stats())
+}
+
+// Stats returns the counts GET /api/stats serves.
+func (s *Service) Stats() Stats {
 	st := s.metrics.snapshot()
 	st.Design = s.cfg.Design
 	st.Clients = s.hub.len()
 	st.Dropped = s.hub.dropped.Load()
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(st)
+	if s.stream != nil {
+		st.Stream = s.stream.stats()
+	}
+	return st
 }
 
 func (s *Service) observer() fsm.Observer[State] {

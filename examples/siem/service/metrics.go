@@ -104,6 +104,7 @@ type Stats struct {
 	Statuses map[string]int64 `json:"statuses"`
 	Clients  int              `json:"clients"`
 	Dropped  int64            `json:"dropped_clients"`
+	Stream   *StreamStats     `json:"stream,omitempty"` // JetStream mode only
 }
 
 // StageStats are one stage's counts since start.

@@ -14,7 +14,10 @@ import (
 // Config configures a Service. The zero value of every field but DB means its default.
 type Config struct {
 	DB             string        // SQLite file; created and migrated if missing (required)
-	Design         string        // DesignGroup (default) or DesignPipe
+	Design         string        // DesignGroup (default) or DesignPipe; DesignJetStream when NATS is set
+	NATS           string        // JetStream mode: the NATS server URL(s), comma-separated
+	Stream         string        // JetStream mode: the events stream (default DefaultStream)
+	Consumer       string        // JetStream mode: the durable consumer all instances share (default DefaultConsumer)
 	Workers        int           // group: the router's workers (default 128); pipe: goroutines per stage (default 32)
 	AlertThreshold int           // severity at or above which an alert is sent (default 8; 0 means the default)
 	MaxBody        int64         // bytes of a POST /events body (default 1 MiB)
@@ -33,6 +36,9 @@ type Config struct {
 func (c *Config) defaults() error {
 	if c.DB == "" {
 		return errors.New("service: Config.DB is empty")
+	}
+	if err := c.streamDefaults(); err != nil {
+		return err
 	}
 	if c.Design == "" {
 		c.Design = DesignGroup
@@ -71,6 +77,29 @@ func (c *Config) defaults() error {
 	return nil
 }
 
+// streamDefaults selects DesignJetStream when NATS is set and names its stream and consumer.
+func (c *Config) streamDefaults() error {
+	if c.NATS == "" {
+		if c.Design == DesignJetStream {
+			return errors.New("service: the jetstream design needs Config.NATS")
+		}
+		return nil
+	}
+	switch c.Design {
+	case "", DesignGroup, DesignJetStream:
+		c.Design = DesignJetStream
+	default:
+		return fmt.Errorf("service: design %q cannot run from a stream; JetStream mode runs the group design's machine", c.Design)
+	}
+	if c.Stream == "" {
+		c.Stream = DefaultStream
+	}
+	if c.Consumer == "" {
+		c.Consumer = DefaultConsumer
+	}
+	return nil
+}
+
 // Service is the SIEM service: its database, its design running the five stages, its websocket
 // hub and its HTTP handler. Build it with New, run it with Serve (or mount Handler and call
 // Close).
@@ -79,7 +108,8 @@ type Service struct {
 	store   *store
 	hub     *hub
 	metrics *metrics
-	design  design
+	design  design      // the in-process designs; nil in JetStream mode
+	stream  *streamMode // JetStream mode; nil otherwise
 	demoKey string
 	handler http.Handler
 }
@@ -111,11 +141,23 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		s.design = newGroupDesign(stg.machine(obs), cfg.Workers)
 	case DesignPipe:
 		s.design = newPipeDesign(stg, obs, cfg.Workers)
+	case DesignJetStream:
+		s.stream, err = startStream(ctx, cfg, stg.machine(obs), func(e *Event, err error) {
+			s.metrics.result(result(e, err), e.Level)
+		})
+		if err != nil {
+			st.close()
+			return nil, fmt.Errorf("service: jetstream mode: %w", err)
+		}
 	default:
 		st.close()
 		return nil, fmt.Errorf("service: unknown design %q, want %q or %q", cfg.Design, DesignGroup, DesignPipe)
 	}
-	s.metrics.reg.MustRegister(s.design.collectors()...)
+	if s.stream != nil {
+		s.metrics.reg.MustRegister(s.stream.collectors()...)
+	} else {
+		s.metrics.reg.MustRegister(s.design.collectors()...)
+	}
 	s.metrics.reg.MustRegister(s.hubCollectors()...)
 	s.handler = s.routes()
 	return s, nil
@@ -204,6 +246,8 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	select {
 	case err = <-served:
 	case <-ctx.Done():
+	case <-s.streamStopped(): // the feed failed: stop, so that the instance is restarted
+		err = errors.New("stream feed stopped")
 	}
 	stop, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -216,12 +260,31 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	return errors.Join(err, s.Close(stop))
 }
 
+// streamStopped is closed when JetStream mode's feed has stopped; nil (never ready) in the
+// other designs.
+func (s *Service) streamStopped() <-chan struct{} {
+	if s.stream == nil {
+		return nil
+	}
+	return s.stream.stopped()
+}
+
 // Close disconnects the websocket clients, finishes every event the design accepted, waits for
-// its workers and closes the database. Requests must have ended before (Serve sees to it).
+// its workers and closes the database. Requests must have ended before (Serve sees to it). In
+// JetStream mode it first stops taking events from the stream and finishes and acknowledges
+// every event it took, then closes the websocket clients and the connection.
 func (s *Service) Close(ctx context.Context) error {
-	err := s.hub.close(ctx)
-	if e := s.design.close(ctx); e != nil {
-		err = errors.Join(err, fmt.Errorf("stop %s design: %w", s.cfg.Design, e))
+	var err error
+	if s.stream != nil {
+		if e := s.stream.close(ctx); e != nil {
+			err = fmt.Errorf("stop stream feed: %w", e)
+		}
+	}
+	err = errors.Join(err, s.hub.close(ctx))
+	if s.design != nil {
+		if e := s.design.close(ctx); e != nil {
+			err = errors.Join(err, fmt.Errorf("stop %s design: %w", s.cfg.Design, e))
+		}
 	}
 	if e := s.store.close(); e != nil {
 		err = errors.Join(err, fmt.Errorf("close database: %w", e))
