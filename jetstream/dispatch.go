@@ -40,15 +40,15 @@ func (k *key[K, T]) empty() bool { return k.pending.len() == 0 && k.overflow.len
 // blocking here (for a slot) is what stops the feed from pulling more than it can hold.
 func (f *Feed[K, T]) handle(m natsjs.Msg) {
 	f.stats.received.Add(1)
-	meta, err := m.Metadata()
+	deliveries, err := numDelivered(m)
 	if err != nil { // not a JetStream message: nothing to acknowledge it to
 		f.report(fmt.Errorf("jetstream: message on %q: %w", m.Subject(), err))
 		return
 	}
-	if meta.NumDelivered > 1 {
+	if deliveries > 1 {
 		f.stats.redelivered.Add(1)
 	}
-	h := held[T]{msg: m, deliveries: meta.NumDelivered}
+	h := held[T]{msg: m, deliveries: deliveries}
 	k, v, err := f.safeDecode(m)
 	if err != nil {
 		f.stats.undecodable.Add(1)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -194,4 +196,50 @@ func TestGateAbortEndsAWait(t *testing.T) {
 	go func() { got <- g.acquire(abort) }()
 	close(abort)
 	assert.False(t, <-got)
+}
+
+// TestParseNumDeliveredProperties: on acknowledgement subjects of the old form (9 tokens) and
+// the new one (11 or more), the fast path reads the delivery count; it leaves to Metadata every
+// subject of another shape and every count that is not a plain decimal number of at most 19
+// digits.
+func TestParseNumDeliveredProperties(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		name := rapid.StringMatching(`[A-Za-z0-9_-]{1,8}`)
+		num := rapid.Uint64()
+		delivered := num.Draw(t, "delivered")
+		count := strconv.FormatUint(delivered, 10)
+		if rapid.Bool().Draw(t, "not a number") {
+			count = rapid.SampledFrom([]string{"", "x", "1x", "-1", "+1", "99999999999999999999"}).Draw(t, "count")
+		}
+		tokens := []string{"$JS", "ACK"}
+		v2 := rapid.Bool().Draw(t, "v2")
+		if v2 {
+			tokens = append(tokens, name.Draw(t, "domain"), name.Draw(t, "hash"))
+		}
+		tokens = append(tokens, name.Draw(t, "stream"), name.Draw(t, "consumer"), count)
+		for range 4 {
+			tokens = append(tokens, strconv.FormatUint(num.Draw(t, "number"), 10))
+		}
+		if v2 {
+			tokens = append(tokens, rapid.SliceOfN(name, 0, 2).Draw(t, "more")...)
+		}
+		wantOK := count == strconv.FormatUint(delivered, 10) && len(count) <= 19 // no overflow to check
+		if rapid.Bool().Draw(t, "malformed") {
+			switch rapid.IntRange(0, 2).Draw(t, "how") {
+			case 0: // a token short of the old form, or between the forms
+				tokens = tokens[:rapid.SampledFrom([]int{8, 10}).Draw(t, "tokens")]
+			case 1:
+				tokens[0] = "$JS2"
+			case 2:
+				tokens[1] = "NAK"
+			}
+			wantOK = false
+		}
+		reply := strings.Join(tokens, ".")
+		n, ok := parseNumDelivered(reply)
+		assert.Equal(t, wantOK, ok, "parseNumDelivered(%q) ok", reply)
+		if wantOK {
+			assert.Equal(t, delivered, n, "parseNumDelivered(%q)", reply)
+		}
+	})
 }
