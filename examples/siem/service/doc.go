@@ -28,6 +28,35 @@
 // (the "promise" design); each stage func is wrapped to skip events already done and to keep a
 // stage's error or panic on the event, since a pipe stage error would stop the whole pipeline.
 //
+// # JetStream mode
+//
+// With Config.NATS set ([DesignJetStream]), any number of instances share the work through a
+// NATS JetStream stream. POST /events authenticates and checks the request as in the other
+// designs, gives each event its uid and received time, publishes it on [SubjectPrefix] plus the
+// account id with a Nats-Msg-Id of the account and the ref (when it has one), and waits for the
+// stream to store it before answering: 202 Accepted, the count in the Siem-Published header, and
+// one [Result] line per event, in order, [StatusQueued] with its uid and stream sequence, or
+// rejected with the first copy's sequence when the stream already had its ref (a client's retry
+// within the two-minute duplicate window), or failed when it could not be published (503 if
+// none could). A queued event has not run any stage yet: the line says it is stored in the stream,
+// not in the database.
+//
+// Every instance runs a [github.com/stagecoach-go/stagecoach/jetstream.Feed] over the shared
+// durable consumer (Config.Consumer on Config.Stream), which runs the events it takes through the
+// group design's machine on a router keyed by account: an instance runs an account's events one at
+// a time, in stream order, while two instances may each hold events of the same account. The
+// feed acknowledges an event once the machine returned without error (a rejected event counts as
+// done), retries a failed one with a backoff and dead-letters it to [DeadLetterSubject] on its
+// fifth delivery. Delivery is at least once, so the sinks are idempotent by the event's uid, which
+// is the same on every delivery: persist skips an event whose uid is stored, and the alerts table
+// has one alert an event; the log line, a mail and the websocket message may repeat. Alerts,
+// websocket clients and the dashboard of an instance see the events that instance processed.
+//
+// [New] creates the events stream (a work queue: an acknowledged event leaves it, the database is
+// the record), the dead-letter stream Config.Stream+"_DEAD" and the consumer when they are
+// missing, and uses them as they are when they exist. The instances share the database: accounts,
+// keys and the account ids in the messages must mean the same to all of them.
+//
 // # HTTP
 //
 // POST /events takes a bearer API key and a JSON array or NDJSON body ([ParseEvents]). The whole
@@ -56,9 +85,13 @@
 // # Lifecycle
 //
 // [New] opens and migrates the database (seeding the demo account on a fresh one: [Service.DemoKey]
-// is its key, shown once) and starts the design's workers. [Service.Serve] serves until its
+// is its key, shown once) and starts the design's workers; in JetStream mode it connects to the
+// server, creates what is missing there and starts the feed. [Service.Serve] serves until its
 // context ends, then stops taking connections, lets every request finish (so every accepted
 // event is processed, persisted and answered), disconnects the websocket clients, waits for the
-// workers and closes the database. The HTTP server sets header, read and idle timeouts; each
+// workers and closes the database. In JetStream mode it first stops taking events from the
+// stream and finishes and acknowledges every event it took (for up to 20 s; past that, what is
+// left goes back to the stream for another instance); Serve also stops (with an error) when the feed stops on its own, for example after a
+// connection lost for a minute. The HTTP server sets header, read and idle timeouts; each
 // POST /events has its own write deadline.
 package service

@@ -22,7 +22,8 @@ type Alert struct {
 }
 
 // A Notifier delivers alerts. Notify is called from the service's workers, concurrently; an
-// error fails the event (it is reported failed and not persisted).
+// error fails the event (it is reported failed and not persisted; in JetStream mode it is
+// delivered again later, so Notify may see the same event more than once).
 type Notifier interface {
 	Notify(ctx context.Context, a Alert) error
 }
