@@ -3,6 +3,7 @@ package jetstream
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	natsjs "github.com/nats-io/nats.go/jetstream"
@@ -22,18 +23,29 @@ type held[T any] struct {
 
 // key is the feed's state of one group key: its open group, the messages whose items are in the
 // group (pending, in submission order, which is the order of the group's results), and those
-// waiting for room in the group's window (overflow). Guarded by the feed's mu.
+// waiting for room in the group's window (overflow).
+//
+// Locking: the key's own mu guards pending and overflow, and submissions to g, which must keep
+// their order; the feed's mu guards the rest (closed and the idle list) and the map of keys. The
+// feed's mu is taken first when both are held. Only the enqueue that takes a key's mu while it
+// holds the feed's makes an empty key non-empty; so a key found empty with both held stays empty
+// until the feed's mu is released, and may be closed or put on the idle list. This keeps the
+// group hand-off (TrySubmit) of one key from holding up the other keys' readers and the delivery
+// goroutine, which under load measured as most of the feed's lock waits.
 type key[K comparable, T any] struct {
-	k        K
-	g        *group.Group[K, T]
+	k  K
+	g  *group.Group[K, T]
+	mu sync.Mutex
+
 	pending  queue[held[T]]
 	overflow queue[held[T]]
-	closed   bool // the feed closed g: no submissions any more
 
+	closed     bool       // the feed closed g: no submissions any more
 	prev, next *key[K, T] // in the idle list while pending and overflow are empty
 	idle       bool
 }
 
+// empty reports whether the key holds no message. Called with k.mu held.
 func (k *key[K, T]) empty() bool { return k.pending.len() == 0 && k.overflow.len() == 0 }
 
 // handle is the consumer's message handler: it runs on the client's one delivery goroutine, so
@@ -108,20 +120,9 @@ var errClosing = errors.New("jetstream: feed closing")
 // enqueue hands h's item to its key's group, opening the group if need be, or queues it behind
 // the key's earlier messages when the group's window is full.
 func (f *Feed[K, T]) enqueue(k K, h held[T]) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	ks := f.keys[k]
-	if ks == nil || ks.closed {
-		if f.closing {
-			return errClosing
-		}
-		var err error
-		if ks, err = f.open(k); err != nil {
-			return err
-		}
-	}
-	if ks.idle {
-		f.idle.remove(ks)
+	ks, err := f.lockKey(k)
+	if err != nil {
+		return err
 	}
 	if ks.overflow.len() == 0 && ks.pending.len() < f.opts.window {
 		err := ks.g.TrySubmit(h.v)
@@ -129,15 +130,42 @@ func (f *Feed[K, T]) enqueue(k K, h held[T]) error {
 			var zero T
 			h.v = zero
 			ks.pending.push(h)
+			ks.mu.Unlock()
 			return nil
 		}
 		if !errors.Is(err, group.ErrWindowFull) {
+			ks.mu.Unlock() // the overflow is empty, and only this goroutine adds to it
+			f.mu.Lock()
 			f.forget(ks)
+			f.mu.Unlock()
 			return err
 		}
 	}
 	ks.overflow.push(h)
+	ks.mu.Unlock()
 	return nil
+}
+
+// lockKey returns k's state, opening its group if need be, taken off the idle list and with its
+// mu held: the caller is about to give it a message.
+func (f *Feed[K, T]) lockKey(k K) (*key[K, T], error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ks := f.keys[k]
+	if ks == nil || ks.closed {
+		if f.closing {
+			return nil, errClosing
+		}
+		var err error
+		if ks, err = f.open(k); err != nil {
+			return nil, err
+		}
+	}
+	if ks.idle {
+		f.idle.remove(ks)
+	}
+	ks.mu.Lock() // before the feed's mu is released: see key
+	return ks, nil
 }
 
 // The feed keeps at most Window items of a key in its group (pending), and opens the group with
@@ -172,110 +200,4 @@ func (f *Feed[K, T]) forget(ks *key[K, T]) {
 		ks.closed = true
 		ks.g.Close()
 	}
-}
-
-// read is a group's reader: it settles each message as its item's result comes back, moves the
-// key's overflow into the room each result frees, and ends when the group does.
-func (f *Feed[K, T]) read(ks *key[K, T]) {
-	defer f.readers.Done()
-	var refused []held[T]
-	for _, err := range ks.g.Results() {
-		f.mu.Lock()
-		h := ks.pending.pop()
-		var refusal error
-		refused, refusal = f.refill(ks, refused[:0])
-		f.rest(ks)
-		f.mu.Unlock()
-		f.settle(h, err)
-		for _, r := range refused {
-			f.release()
-			f.failToHold(r, refusal)
-		}
-	}
-}
-
-// refill submits the key's overflow while fewer than Window of its items are in the group. If
-// the group refuses them for good (its context ended, the router closed), it forgets the key and
-// returns them with the group's error. Called with mu held.
-func (f *Feed[K, T]) refill(ks *key[K, T], refused []held[T]) ([]held[T], error) {
-	for ks.overflow.len() > 0 && ks.pending.len() < f.opts.window {
-		h := &ks.overflow.buf[ks.overflow.head]
-		err := ks.g.TrySubmit(h.v)
-		if errors.Is(err, group.ErrWindowFull) {
-			return refused, nil
-		}
-		if err != nil {
-			f.forget(ks)
-			for ks.overflow.len() > 0 {
-				refused = append(refused, ks.overflow.pop())
-			}
-			return refused, err
-		}
-		var zero T
-		h.v = zero
-		ks.pending.push(ks.overflow.pop())
-	}
-	return refused, nil
-}
-
-// rest deals with a key that may have just emptied: once the feed is closing its group closes,
-// else it joins the idle list, whose least recently used groups close beyond IdleGroups.
-// Called with mu held.
-func (f *Feed[K, T]) rest(ks *key[K, T]) {
-	if ks.closed || !ks.empty() {
-		return
-	}
-	if f.closing {
-		f.forget(ks)
-		return
-	}
-	f.idle.push(ks)
-	for f.idle.n > f.opts.idleGroups {
-		f.forget(f.idle.head)
-	}
-}
-
-// closeGroups stops the feed opening groups and closes every group that is empty; the others
-// close as their readers empty them.
-func (f *Feed[K, T]) closeGroups() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.closing = true
-	for _, ks := range f.keys {
-		if ks.empty() {
-			f.forget(ks)
-		}
-	}
-}
-
-// idleList is a doubly linked list of the keys with no message, least recently used first.
-type idleList[K comparable, T any] struct {
-	head, tail *key[K, T]
-	n          int
-}
-
-func (l *idleList[K, T]) push(ks *key[K, T]) {
-	ks.idle, ks.prev, ks.next = true, l.tail, nil
-	if l.tail != nil {
-		l.tail.next = ks
-	} else {
-		l.head = ks
-	}
-	l.tail = ks
-	l.n++
-}
-
-func (l *idleList[K, T]) remove(ks *key[K, T]) {
-	if ks.prev != nil {
-		ks.prev.next = ks.next
-	} else {
-		l.head = ks.next
-	}
-	if ks.next != nil {
-		ks.next.prev = ks.prev
-	} else {
-		l.tail = ks.prev
-	}
-	ks.idle, ks.prev, ks.next = false, nil, nil
-	l.n--
 }

@@ -99,8 +99,10 @@ func (f *Feed[K, T]) signalProgress(now time.Time, batch []natsjs.Msg) []natsjs.
 	}
 	f.mu.Lock()
 	for _, ks := range f.keys {
+		ks.mu.Lock()
 		ks.pending.all(mark)
 		ks.overflow.all(mark)
+		ks.mu.Unlock()
 	}
 	f.mu.Unlock()
 	for i, m := range batch {
