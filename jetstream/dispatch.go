@@ -97,9 +97,12 @@ func (f *Feed[K, T]) acquire() bool {
 	return true
 }
 
-func (f *Feed[K, T]) release() {
-	f.stats.held.Add(-1)
-	f.slots.release()
+func (f *Feed[K, T]) release() { f.releaseN(1) }
+
+// releaseN releases n slots at once.
+func (f *Feed[K, T]) releaseN(n int) {
+	f.stats.held.Add(int64(-n))
+	f.slots.release(n)
 }
 
 // failToHold settles a message the feed could not hand to a group.

@@ -150,7 +150,7 @@ func (f *Feed[K, T]) Run(ctx context.Context) error {
 	workCtx, cancelWork := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancelWork(nil)
 	f.workCtx = workCtx
-	f.acks = newAcker(f.ackOne, f.release)
+	f.acks = newAcker(f.opts.maxInFlight, f.ackOne, f.releaseN)
 	defer f.acks.stop() // after the readers: they may add to it until they end
 
 	cc, err := f.cons.Consume(f.handle,

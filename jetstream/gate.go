@@ -38,10 +38,10 @@ func (g *gate) acquire(abort <-chan struct{}) bool {
 	return true
 }
 
-// release frees a slot.
-func (g *gate) release() {
+// release frees n slots.
+func (g *gate) release(n int) {
 	g.mu.Lock()
-	g.held--
+	g.held -= n
 	wake := g.waiting && g.held <= g.low
 	if wake {
 		g.waiting = false

@@ -162,7 +162,7 @@ func TestGateModel(t *testing.T) {
 				if held == 0 {
 					t.Skip("nothing held")
 				}
-				g.release()
+				g.release(1)
 				held--
 			},
 			"wait on full": func(t *rapid.T) {
@@ -172,7 +172,7 @@ func TestGateModel(t *testing.T) {
 				got := make(chan bool)
 				go func() { got <- g.acquire(abort) }()
 				for held > g.low { // the waiter is let through at the low mark at the latest
-					g.release()
+					g.release(1)
 					held--
 				}
 				assert.True(t, <-got)
