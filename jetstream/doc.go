@@ -98,9 +98,10 @@
 // # Cost
 //
 // BenchmarkConsume compares a feed with a plain nats.go Consume loop doing the same decode, work
-// and Ack in its callback, on 2 cores with the server embedded: on trivial work the feed takes
-// 1.3 to 1.4 times the loop's time (160k against 220k messages a second: a worker and a reader
+// and Ack in its callback and pulling with the same buffer, on 2 cores with the server embedded:
+// on trivial work the feed takes about 1.3 times the loop's time (median 1.29, 1.09 to 1.68 over
+// 24 runs on a busy machine; about 105k against 140k messages a second: a worker and a reader
 // goroutine hand each message on, where the loop does everything on one goroutine); on work that
-// waits 1 ms it is 35 to 45 times faster, running many keys at once. docs/scale-out.md has the
+// waits 1 ms it is 35 to 50 times faster, running many keys at once. docs/scale-out.md has the
 // figures and the sizing guide.
 package jetstream
