@@ -55,6 +55,18 @@ type Machine[S comparable, T any] struct {
 	start int
 	limit int
 	obs   *Observer[S] // nil when no hook is set: the run pays one nil check a stage
+	// chain is the machine's stages in order when they form a straight line of Steps from the
+	// start to the terminal state end (validate, enrich, persist: most pipelines), no Observer
+	// is set and the step limit allows the whole line. Run then calls them in turn, with no
+	// dispatch; nil otherwise.
+	chain []link[S, T]
+	end   S
+}
+
+// link is one stage of a Machine's chain.
+type link[S comparable, T any] struct {
+	state S
+	step  func(context.Context, T) (T, error)
 }
 
 func newMachine[S comparable, T any](g *graph[S, T], start S, limit int, obs Observer[S]) *Machine[S, T] {
@@ -65,7 +77,26 @@ func newMachine[S comparable, T any](g *graph[S, T], start S, limit int, obs Obs
 	if obs.Enter != nil || obs.Leave != nil {
 		m.obs = &obs
 	}
+	if chain, end, ok := chainOf(m.nodes, m.start); ok && m.obs == nil && len(chain) <= limit {
+		m.chain, m.end = chain, end
+	}
 	return m
+}
+
+// chainOf returns the stages met from start when each is a Step (one next state) and they lead
+// to a terminal state without coming back to a state already met; ok is false otherwise.
+func chainOf[S comparable, T any](nodes []node[S, T], start int) (chain []link[S, T], end S, ok bool) {
+	for cur := start; ; {
+		n := &nodes[cur]
+		if n.terminal {
+			return chain, n.state, true
+		}
+		if n.step == nil || len(chain) == len(nodes) { // a Stage, or a cycle
+			return nil, end, false
+		}
+		chain = append(chain, link[S, T]{state: n.state, step: n.step})
+		cur = n.next[0].to
+	}
 }
 
 // Run runs v through the machine from the start state until a terminal state and returns the
@@ -79,9 +110,13 @@ func newMachine[S comparable, T any](g *graph[S, T], start S, limit int, obs Obs
 // High-level idea: the loop is the hot path of every fused design, so it does per stage only
 // what it must: a look at the context (one atomic load), a step count, the indirect call of the
 // stage, and a scan of the stage's few declared next states, which both validates the transition
-// and gives the next node's index. One deferred recover covers the whole run.
+// and gives the next node's index. A machine that is a straight line of Steps skips even that:
+// its stages are called in turn from a slice (runChain). One deferred recover covers the whole run.
 func (m *Machine[S, T]) Run(ctx context.Context, v T) (out T, state S, err error) {
 	m.mustBuilt("Run")
+	if m.chain != nil {
+		return m.runChain(ctx, v)
+	}
 	cur := m.start
 	defer func() {
 		if p := recover(); p != nil {
@@ -121,6 +156,30 @@ func (m *Machine[S, T]) Run(ctx context.Context, v T) (out T, state S, err error
 		}
 		cur = to
 	}
+}
+
+// runChain is Run for a machine whose stages form a chain (see Machine): the same contract and
+// results, with no dispatch between the stages.
+func (m *Machine[S, T]) runChain(ctx context.Context, v T) (out T, state S, err error) {
+	i := 0
+	defer func() {
+		if p := recover(); p != nil {
+			st := m.chain[i].state
+			out, state, err = v, st, &StateError[S]{State: st, Err: panics.New(p)}
+		}
+	}()
+	for ; i < len(m.chain); i++ {
+		l := &m.chain[i]
+		if ctx.Err() != nil {
+			return v, l.state, m.stopped(ctx, l.state, i)
+		}
+		nv, err := l.step(ctx, v)
+		if err != nil {
+			return nv, l.state, &StateError[S]{State: l.state, Err: err}
+		}
+		v = nv
+	}
+	return v, m.end, nil
 }
 
 // mustBuilt panics, naming the call, if m cannot run: a nil *Machine, or a Machine not made by
