@@ -14,8 +14,7 @@ type run[In, Out any] struct {
 	o      options
 	fn     func(context.Context, In) (Out, error)
 	failed func(In, error) (Out, error) // the result of an item that failed: see Run and Map
-	ctx    context.Context              // passed to fn; cancelled when the run stops starting items
-	cancel context.CancelCauseFunc
+	runCtx                              // ctx is passed to fn; it ends when the run stops starting items
 	parent context.Context
 	feed   *feed[In]
 	window *credits // ordered runs: the reorder window
@@ -34,13 +33,13 @@ type run[In, Out any] struct {
 }
 
 func start[In, Out any](parent context.Context, fn func(context.Context, In) (Out, error), failed func(In, error) (Out, error), o options) *run[In, Out] {
-	ctx, cancel := context.WithCancelCause(parent)
 	r := &run[In, Out]{
-		o: o, fn: fn, failed: failed, ctx: ctx, cancel: cancel, parent: parent,
+		o: o, fn: fn, failed: failed, parent: parent,
 		feed: newFeed[In](2*o.workers+2, o.workers),
 		out:  make(chan *batch[Out], 2*o.workers),
 		quit: make(chan struct{}),
 	}
+	r.init(parent)
 	if o.ordered {
 		r.window = newCredits(o.window)
 	}
@@ -48,7 +47,7 @@ func start[In, Out any](parent context.Context, fn func(context.Context, In) (Ou
 	// it from this hook, which costs it nothing an item, a little late. Workers check the context
 	// itself before every item, so no item starts after it ended.
 	r.hooked = make(chan struct{})
-	r.unhook = context.AfterFunc(ctx, func() {
+	r.unhook = context.AfterFunc(r.ctx, func() {
 		defer close(r.hooked)
 		r.halted.Store(true)
 	})
@@ -71,7 +70,7 @@ func (r *run[In, Out]) produce(read func(quit <-chan struct{}) bool) {
 		defer func() {
 			if !returned {
 				r.cut.Store(true)
-				r.cancel(&sourceError{panics.Caught(recover())})
+				r.end(&sourceError{panics.Caught(recover())})
 			}
 		}()
 		if !read(r.quit) {
@@ -79,12 +78,6 @@ func (r *run[In, Out]) produce(read func(quit <-chan struct{}) bool) {
 		}
 		returned = true
 	})
-}
-
-// push publishes one item read from the source. It reports false, without publishing, only once
-// the consumer has stopped: an item read from the source always gets a result.
-func (r *run[In, Out]) push(v In, quit <-chan struct{}) bool {
-	return r.feed.push(v, quit)
 }
 
 // sourceError is the cause of a run whose source panicked or called runtime.Goexit.

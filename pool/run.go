@@ -94,7 +94,7 @@ func RunChan[T any](ctx context.Context, src <-chan T, fn func(context.Context, 
 				if !ok {
 					return true
 				}
-				if !r.push(v, quit) || r.ctx.Err() != nil {
+				if !r.feed.push(v, quit) || r.ctx.Err() != nil {
 					return false
 				}
 			case <-r.ctx.Done():
@@ -119,7 +119,7 @@ func seqReader[In, Out any](r *run[In, Out], src iter.Seq[In]) func(quit <-chan 
 			return false
 		}
 		for v := range src {
-			if !r.push(v, quit) || r.halted.Load() {
+			if !r.feed.push(v, quit) || r.halted.Load() {
 				return false
 			}
 		}

@@ -29,7 +29,7 @@ func Slice[In, Out any](ctx context.Context, in []In, fn func(context.Context, I
 	}
 	o := newOptions(opts)
 	s := &slicer[In, Out]{in: in, out: make([]Out, len(in)), fn: fn, failFast: o.failFast}
-	s.ctx, s.cancel = context.WithCancelCause(ctx)
+	s.init(ctx)
 	defer s.cancel(nil)
 	for range min(o.workers, len(in)) {
 		s.wg.Go(func() { s.work(&sliceWorker{limit: 1}) }) // owned by Slice, which waits for it
@@ -53,8 +53,7 @@ type slicer[In, Out any] struct {
 	in       []In
 	out      []Out
 	fn       func(context.Context, In) (Out, error)
-	ctx      context.Context
-	cancel   context.CancelCauseFunc
+	runCtx   // ctx is passed to fn; it ends when the caller's ends or, with FailFast, at a failure
 	failFast bool
 	next     atomic.Int64
 	wg       sync.WaitGroup
@@ -111,7 +110,7 @@ func (s *slicer[In, Out]) runFrom(w *sliceWorker, i, hi int) (next int) {
 		}
 	}()
 	for ; i < hi; i++ {
-		if s.ctx.Err() != nil {
+		if s.done() {
 			s.fail(i, context.Cause(s.ctx))
 			continue
 		}
@@ -141,7 +140,7 @@ func (s *slicer[In, Out]) fail(i int, err error) {
 	s.failed = append(s.failed, errAt{i: i, err: err})
 	s.mu.Unlock()
 	if s.failFast {
-		s.cancel(err)
+		s.end(err)
 	}
 }
 

@@ -86,22 +86,27 @@ func TestSliceCancelledContext(t *testing.T) {
 
 // With FailFast, the first failure stops the items not started: they fail with it.
 func TestSliceFailFast(t *testing.T) {
-	var calls atomic.Int64
-	work := func(_ context.Context, i int) (int, error) {
-		calls.Add(1)
-		if i == 10 {
-			return 0, errOdd
-		}
-		return i, nil
-	}
-	_, errs := pool.Slice(t.Context(), ints(100_000), work, pool.FailFast(), pool.Workers(2))
-	require.NotNil(t, errs)
-	assert.ErrorIs(t, errs[10], errOdd)
-	assert.Less(t, calls.Load(), int64(100_000), "items stopped starting")
-	for i, err := range errs {
-		if err != nil {
-			assert.ErrorIs(t, err, errOdd, "item %d fails with the first failure", i)
-		}
+	// A parent that can end is checked as a context; one that cannot, through the run's own flag.
+	for name, parent := range map[string]context.Context{"cancellable": t.Context(), "background": context.Background()} {
+		t.Run(name, func(t *testing.T) {
+			var calls atomic.Int64
+			work := func(_ context.Context, i int) (int, error) {
+				calls.Add(1)
+				if i == 10 {
+					return 0, errOdd
+				}
+				return i, nil
+			}
+			_, errs := pool.Slice(parent, ints(100_000), work, pool.FailFast(), pool.Workers(2))
+			require.NotNil(t, errs)
+			assert.ErrorIs(t, errs[10], errOdd)
+			assert.Less(t, calls.Load(), int64(100_000), "items stopped starting")
+			for i, err := range errs {
+				if err != nil {
+					assert.ErrorIs(t, err, errOdd, "item %d fails with the first failure", i)
+				}
+			}
+		})
 	}
 }
 

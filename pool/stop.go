@@ -5,8 +5,9 @@ import (
 	"errors"
 )
 
-// How a run ends. Every way goes through the run's context, so that one check, ctx.Err() before
-// each item, is all a worker needs, and it is exact: nothing starts after the context ended.
+// How a run ends. Every way goes through the run's context, so that one check before each item
+// (runCtx.done: ctx.Err(), or the run's own flag when the parent can never end) is all a worker
+// needs, and it is exact: nothing starts after the context ended.
 //
 //  1. Something ends the run's context: the parent context ends; the consumer stops ranging
 //     (stop, with errConsumerStopped); a fail-fast run records its first error (fail); the source
@@ -31,7 +32,7 @@ var errConsumerStopped = errors.New("pool: the consumer stopped reading results"
 // stop ends the run for good: the consumer will read nothing more.
 func (r *run[In, Out]) stop(cause error) {
 	r.quitOne.Do(func() {
-		r.cancel(cause)
+		r.end(cause)
 		close(r.quit)
 		r.feed.stop()
 	})
@@ -41,7 +42,7 @@ func (r *run[In, Out]) stop(cause error) {
 func (r *run[In, Out]) fail(v In, err error) {
 	out, err := r.failed(v, err)
 	if r.first.CompareAndSwap(nil, &Result[Out]{Value: out, Err: err}) {
-		r.cancel(err)
+		r.end(err)
 	}
 }
 

@@ -18,14 +18,24 @@ import (
 var stressRuns = flag.Int("stress.runs", 300, "runs made by each stress test")
 
 // stressConfig is one random run: sizes that cross chunk boundaries, any worker count, ordered or
-// not, fail-fast or not, and batch sizes from one to the chunk.
+// not, fail-fast or not, batch sizes from one to the chunk, and a parent context that can end or
+// one that cannot (the run then checks its own ending flag instead of the context: see runCtx).
 type stressConfig struct {
-	n        int
-	workers  int
-	maxBatch int
-	ordered  bool
-	window   int
-	failFast bool
+	n          int
+	workers    int
+	maxBatch   int
+	ordered    bool
+	window     int
+	failFast   bool
+	background bool
+}
+
+// parent is the context the run is given.
+func (c stressConfig) parent(t *testing.T) context.Context {
+	if c.background {
+		return context.Background()
+	}
+	return t.Context()
 }
 
 func (c stressConfig) options() []pool.Option {
@@ -42,12 +52,13 @@ func (c stressConfig) options() []pool.Option {
 func drawStress(rng *rand.Rand) stressConfig {
 	sizes := []int{1, 2, 255, 256, 257, 511, 512, 513, 1 + rng.IntN(6000)}
 	return stressConfig{
-		n:        sizes[rng.IntN(len(sizes))],
-		workers:  1 + rng.IntN(8),
-		maxBatch: []int{1, 2, 7, 64, 256}[rng.IntN(5)],
-		ordered:  rng.IntN(2) == 0,
-		window:   1 + rng.IntN(700),
-		failFast: rng.IntN(3) == 0,
+		n:          sizes[rng.IntN(len(sizes))],
+		workers:    1 + rng.IntN(8),
+		maxBatch:   []int{1, 2, 7, 64, 256}[rng.IntN(5)],
+		ordered:    rng.IntN(2) == 0,
+		window:     1 + rng.IntN(700),
+		failFast:   rng.IntN(3) == 0,
+		background: rng.IntN(2) == 0,
 	}
 }
 
@@ -60,7 +71,7 @@ func TestStressRunExactlyOnce(t *testing.T) {
 		c := drawStress(rng)
 		got := make([]int, c.n)
 		next := 0
-		for v, err := range pool.Run(t.Context(), slices.Values(ints(c.n)), double, c.options()...) {
+		for v, err := range pool.Run(c.parent(t), slices.Values(ints(c.n)), double, c.options()...) {
 			require.NoError(t, err, "seed %d run %d %+v", seed, run, c)
 			require.Equal(t, 0, v%2, "seed %d run %d %+v: result %d is not a doubled item", seed, run, c, v)
 			got[v/2]++
@@ -105,7 +116,7 @@ func TestStressRunChanExactlyOnce(t *testing.T) {
 			}
 		}()
 		got := make([]int, c.n)
-		for r := range pool.RunChan(t.Context(), src, double, c.options()...) {
+		for r := range pool.RunChan(c.parent(t), src, double, c.options()...) {
 			require.NoError(t, r.Err, "seed %d run %d %+v", seed, run, c)
 			got[r.Value/2]++
 		}
@@ -132,7 +143,7 @@ func TestStressFailFastEndsWithTheError(t *testing.T) {
 		}
 		seen := map[int]bool{}
 		var errs int
-		for v, err := range pool.Run(t.Context(), slices.Values(ints(c.n)), work, c.options()...) {
+		for v, err := range pool.Run(c.parent(t), slices.Values(ints(c.n)), work, c.options()...) {
 			if err != nil {
 				errs++
 				require.ErrorIs(t, err, errOdd, "seed %d run %d %+v", seed, run, c)

@@ -230,51 +230,56 @@ func (w *worker[In, Out]) process(b *batch[Out], c *chunk[In], lo, from, hi int)
 // cannot be saved, so the worker records where it was for its replacement (see leave).
 func (w *worker[In, Out]) processFrom(b *batch[Out], c *chunk[In], lo, i, hi int) (next int) {
 	returned := false
+	// Every item gets one entry in b.vals when it ends (result, error or skip), so item j's entry
+	// is at start+j, and the item that panicked is the one whose entry is missing.
+	start := len(b.vals) - i
 	defer func() {
 		if returned {
 			return
 		}
+		j := len(b.vals) - start
 		err := panics.Caught(recover())
-		w.failedItem(b, c.items[i], err)
-		next = i + 1
+		w.failedItem(b, c.items[j], err)
+		next = j + 1
 		if err == panics.ErrGoexit {
-			w.resume = resumePoint[In, Out]{b: b, c: c, lo: lo, next: i + 1, hi: hi, began: time.Now()}
+			w.resume = resumePoint[In, Out]{b: b, c: c, lo: lo, next: next, hi: hi, began: time.Now()}
 		}
 	}()
 	if w.r.o.failFast {
 		for ; i < hi; i++ {
-			w.gated(b, c.items[i])
+			w.gated(b, c.items[i:i+1])
 		}
 	} else {
-		for ; i < hi; i++ {
-			w.item(b, c.items[i])
-		}
+		w.items(b, c.items[i:hi])
 	}
 	returned = true
 	return hi
 }
 
-// gated runs item under the read side of the run's gate, in a fail-fast run (see stop.go).
-func (w *worker[In, Out]) gated(b *batch[Out], v In) {
+// gated runs items under the read side of the run's gate, in a fail-fast run (see stop.go).
+func (w *worker[In, Out]) gated(b *batch[Out], vs []In) {
 	w.r.gate.RLock()
 	defer w.r.gate.RUnlock()
-	w.item(b, v)
+	w.items(b, vs)
 }
 
-// item runs the work func on v into b, or skips it with the cause once the run's context has
-// ended.
-func (w *worker[In, Out]) item(b *batch[Out], v In) {
+// items runs the work func on each of vs into b, in order, or gives an item the cause as its
+// error once the run's context has ended (see runCtx): no item starts after that. This is the
+// one place the work func is called, and the loop has no call per item but the work func's.
+func (w *worker[In, Out]) items(b *batch[Out], vs []In) {
 	r := w.r
-	if r.ctx.Err() != nil {
-		w.failedItem(b, v, r.cause())
-		return
+	for _, v := range vs {
+		if r.done() {
+			w.failedItem(b, v, r.cause())
+			continue
+		}
+		out, err := r.fn(r.ctx, v)
+		if err != nil {
+			w.failedItem(b, v, err)
+			continue
+		}
+		b.vals = append(b.vals, out)
 	}
-	out, err := r.fn(r.ctx, v)
-	if err != nil {
-		w.failedItem(b, v, err)
-		return
-	}
-	b.vals = append(b.vals, out)
 }
 
 // failedItem records item v's error: in b, and as the run's first error when it fails fast.
