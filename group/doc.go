@@ -69,8 +69,9 @@
 //
 // By default each item's error is its own result and the group carries on. A [FailFast] group
 // ends at its first failure: the context its running work funcs were given is cancelled with the
-// failure as the cause, Submit refuses further items, and the items not yet started fail with an
-// error wrapping [ErrGroupFailed] and the failure; the other groups are untouched.
+// failure as the cause, Submit refuses further items, and the items not yet started (those a
+// worker took in the same batch as the failing one included) fail with an error wrapping
+// [ErrGroupFailed] and the failure; the other groups are untouched.
 //
 // A panic in the work func is recovered on the worker, with its stack, and becomes that item's
 // error (a *[PanicError], wrapped with the group's key); the router keeps serving every group.

@@ -311,6 +311,48 @@ func TestFailFastGroup(t *testing.T) {
 	<-g.Done()
 }
 
+// A fail-fast group that is not serial takes its items in batches: the items of the failing
+// item's batch that come after it do not start either. One worker runs the items in submission
+// order, so exactly the items up to the failing one start.
+func TestFailFastGroupStartsNothingAfterTheFailure(t *testing.T) {
+	const n, bad = 5000, 4000
+	boom := errors.New("boom")
+	var started atomic.Int64
+	submitted := make(chan struct{})
+	work := func(_ context.Context, v int) (int, error) {
+		if v == 0 {
+			<-submitted // the rest wait in the group, to be taken in batches
+		}
+		started.Add(1)
+		if v == bad {
+			return v, boom
+		}
+		return v, nil
+	}
+	r := newRouter(t, work, group.Workers(1))
+	g, err := r.Open(t.Context(), "g", group.FailFast(), group.Window(n))
+	require.NoError(t, err)
+	for i := range n {
+		require.NoError(t, g.Submit(t.Context(), i))
+	}
+	close(submitted)
+	g.Close()
+	results, failed := 0, 0
+	for v, err := range g.Results() {
+		results++
+		if err != nil {
+			failed++
+			if v != bad {
+				assert.ErrorIs(t, err, group.ErrGroupFailed, "item %d", v)
+			}
+			assert.ErrorIs(t, err, boom, "item %d names the first failure", v)
+		}
+	}
+	assert.Equal(t, n, results, "every accepted item has its result")
+	assert.Equal(t, n-bad, failed, "the failing item and every one after it")
+	assert.Equal(t, int64(bad+1), started.Load(), "no item started after the failure")
+}
+
 // Repanic re-raises the work func's panic on the reader's goroutine.
 func TestRepanicGroup(t *testing.T) {
 	work := func(_ context.Context, v int) (int, error) { panic(fmt.Sprint("bad ", v)) }

@@ -79,21 +79,72 @@ func (g *Group[K, T]) run(b *batch[K, T]) {
 	}
 }
 
-// runFrom runs the batch's items from b.pos on.
+// runFrom runs the batch's items from b.pos on. One deferred recover covers a run of items (see
+// runSome), so a batch costs one defer, not one an item.
 func (g *Group[K, T]) runFrom(b *batch[K, T]) {
-	for ; b.pos < len(b.vals); b.pos++ {
+	for b.pos < len(b.vals) {
+		g.runSome(b)
+	}
+}
+
+// runSome runs the batch's items from b.pos on until the end, or until a work func panics: that
+// item's result is the item itself with a *PanicError (with the stack), and runSome returns past
+// it. A work func that calls runtime.Goexit is not recovered: the goroutine ends, with b.pos at
+// its item, and Router.serve's deferred func takes over.
+func (g *Group[K, T]) runSome(b *batch[K, T]) {
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		p := recover()
+		if p == nil {
+			return // runtime.Goexit: let it end the goroutine
+		}
+		g.failed(b, b.vals[b.pos], panics.New(p))
+	}()
+	for b.pos < len(b.vals) {
 		v := b.vals[b.pos]
 		if g.done != nil && g.ctx.Err() != nil {
 			b.errs[b.pos] = fmt.Errorf("group %v: %w", g.key, context.Cause(g.ctx))
+			b.pos++
 			continue
 		}
-		out, err := g.call(v)
+		out, err := g.r.work(g.ctx, v)
 		if err != nil {
-			out, err = v, fmt.Errorf("group %v: %w", g.key, err)
+			g.failed(b, v, err)
+			continue
 		}
-		b.vals[b.pos], b.errs[b.pos] = out, err
+		b.vals[b.pos] = out
+		b.pos++
+	}
+	returned = true
+}
+
+// failed records the error of the batch's item at b.pos, which was v, and moves past it: in a
+// fail-fast group, past the rest of the batch too, which does not start.
+func (g *Group[K, T]) failed(b *batch[K, T], v T, err error) {
+	err = fmt.Errorf("group %v: %w", g.key, err)
+	b.vals[b.pos], b.errs[b.pos] = v, err
+	if g.o.failFast {
+		g.skipRest(b, err)
+		return
+	}
+	b.pos++
+}
+
+// skipRest fails the items of a fail-fast group's batch after one that failed, without running
+// them: they have not started, and none may start after the group's first failure (publish then
+// ends the group, and fails its items still pending the same way).
+func (g *Group[K, T]) skipRest(b *batch[K, T], first error) {
+	cause := fmt.Errorf("group %v: %w", g.key, failedCause(first))
+	for b.pos++; b.pos < len(b.vals); b.pos++ {
+		b.errs[b.pos] = cause // b.vals[b.pos] is still the item as submitted
 	}
 }
+
+// failedCause is what ends a fail-fast group whose first failure is first.
+func failedCause(first error) error { return fmt.Errorf("%w: %w", ErrGroupFailed, first) }
 
 // publish stores the batch's results in their slots for the reader, and learns from its timing.
 // A fail-fast group's first failure fails the group.
@@ -147,7 +198,7 @@ func cmpOr(a, b error) error {
 // the group as if its context had ended (abandon): no more submissions, and every item not yet
 // started fails with the cause. g.mu is held.
 func (g *Group[K, T]) failing(first error) error {
-	cause := fmt.Errorf("%w: %w", ErrGroupFailed, first)
+	cause := failedCause(first)
 	g.unhook() // abandon runs once, from publish, not also from the hook
 	g.cancel(cause)
 	return cause
@@ -165,19 +216,13 @@ func (g *Group[K, T]) learn(took time.Duration, items int) {
 	g.quantum = int(max(1, min(maxQuantum, quantumTime.Nanoseconds()/g.avgNs)))
 }
 
-// call runs the work func on v, turning a panic into v's error with the stack. A work func that
-// calls runtime.Goexit ends the worker's goroutine: see Router.serve.
-func (g *Group[K, T]) call(v T) (out T, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			out, err = v, panics.New(p)
-		}
-	}()
-	return g.r.work(g.ctx, v)
-}
-
 // goexited records that the item at b.pos called runtime.Goexit: it fails with ErrGoexit.
 func (b *batch[K, T]) goexited() {
-	b.errs[b.pos] = fmt.Errorf("group %v: %w", b.g.key, panics.ErrGoexit)
+	err := fmt.Errorf("group %v: %w", b.g.key, panics.ErrGoexit)
+	b.errs[b.pos] = err
+	if b.g.o.failFast {
+		b.g.skipRest(b, err)
+		return
+	}
 	b.pos++
 }
