@@ -99,9 +99,10 @@
 //
 // BenchmarkConsume compares a feed with a plain nats.go Consume loop doing the same decode, work
 // and Ack in its callback and pulling with the same buffer, on 2 cores with the server embedded:
-// on trivial work the feed takes about 1.3 times the loop's time (median 1.29, 1.09 to 1.68 over
-// 24 runs on a busy machine; about 105k against 140k messages a second: a worker and a reader
-// goroutine hand each message on, where the loop does everything on one goroutine); on work that
-// waits 1 ms it is 35 to 50 times faster, running many keys at once. docs/scale-out.md has the
+// on trivial work the feed takes about 1.14 times the loop's time (median of 8 runs on a quiet
+// machine, 1.07 to 1.23; about 122k against 144k messages a second: a worker and a reader
+// goroutine hand each message on, where the loop does everything on one goroutine; on a busy
+// machine the gap grows, since the feed has more goroutines to schedule); on work that waits 1 ms
+// it is about 41 times faster (37 to 49), running many keys at once. docs/scale-out.md has the
 // figures and the sizing guide.
 package jetstream
