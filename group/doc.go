@@ -97,11 +97,11 @@
 //
 // Measured on a 2-core machine with the bench package (docs/benchmarks.md, medians of 5 runs):
 // W3 (64 groups of 10k items, each submitted and read concurrently, 4 trivial stages run by an
-// fsm.Machine) costs about 6 times calling the stage funcs directly (84 ns against 15 ns an item),
+// fsm.Machine) costs about 5 times calling the stage funcs directly (68 ns against 14 ns an item),
 // with 0.004 allocations an item, all of them the 64 new groups' windows growing at their start
 // (none in steady state). A new group's one item, behind another group's backlog of 100k items of
 // 4 x 2 us, completes in about 3 to 13 times one item's service time (BenchmarkFairness; a FIFO
 // queue: about 50,000). A request/response client (one item in flight, BenchmarkRequestResponse)
-// waits about 1.7 us at p99 alone, about 180 us with 64 clients and 1.4 ms with 1024 on 2 cores.
+// waits about 1.1 us at p99 alone, about 70 us with 64 clients and 1.3 ms with 1024 on 2 cores.
 // An open idle group holds about 560 bytes of heap (BenchmarkGroupMemory).
 package group

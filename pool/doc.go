@@ -104,10 +104,11 @@
 // Measured on a 2-core machine (GOMAXPROCS 2) with the module's bench package (docs/benchmarks.md,
 // medians of 5 runs; ratios, since the machine is noisy):
 //   - W1, 1M items through 4 trivial stages run by an fsm.Machine: about 4 times the cost of
-//     calling the stage funcs directly on 2 goroutines (48 ns against 13 ns an item in the latest
+//     calling the stage funcs directly on 2 goroutines (49 ns against 13 ns an item in the latest
 //     report; 3.6 to 6 times across runs), and 0.0001 allocations an item (the run's fixed
 //     set-up; nothing per item). The fastest peer library takes about 10 times as long, with 4
-//     allocations an item. [Slice] over the same items in memory: 3.5 times direct calls.
+//     allocations an item. [Slice] over the same items in memory: 2.8 times direct calls (1.6
+//     times with the bare stage funcs as the work func, BenchmarkSliceOverhead).
 //   - W2, 100k items through 4 stages of about 2 us of CPU each: as fast as direct calls.
 //   - Going from 1 to 8 trivial stages adds about 15 to 35 ns an item (the machine's dispatch),
 //     against about 800 to 1,200 ns for a channel-per-stage pipeline.
@@ -117,6 +118,7 @@
 // published with one atomic store (a full fence on amd64, which also waits for the item's cache
 // lines to be owned by the reader's core) and crosses cores twice (reader to worker, worker to
 // consumer), while the reader, two workers and the consumer share two cores; the state machine
-// checks the context before each stage and dispatches through its table, and the pool checks the
-// context before each item. Direct calls pay none of that. See docs/pool.md.
+// checks the context before each stage and calls each through a slice or a table, and the pool
+// checks the context before each item (a flag of its own when the context cannot end). Direct
+// calls pay none of that. See docs/pool.md.
 package pool
