@@ -160,3 +160,30 @@ func TestStopIsNotAnError(t *testing.T) {
 		assert.NoError(t, p.Wait())
 	})
 }
+
+// Wait releases the pipeline's context from its parent once every stage has ended: a pipeline
+// that ran to its end under a long-lived parent leaves nothing registered with it (its context
+// is done), and its outcome is still nil, as is every later Wait's; an error stays the outcome.
+func TestWaitReleasesTheContext(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(0, 50).Draw(t, "items")
+		fail := rapid.Bool().Draw(t, "fail")
+		boom := errors.New("boom")
+		p := pipe.New(t.Context()) // outlives the pipeline
+		out := pipe.Map(p, pipe.FromSlice(p, ints(n)), func(_ context.Context, v int) (int, error) {
+			if fail && v == n-1 {
+				return 0, boom
+			}
+			return v, nil
+		})
+		err := pipe.Drain(p, out) // waits for the pipeline
+		require.Error(t, p.Context().Err(), "the pipeline's context is released once Wait returns")
+		if fail && n > 0 {
+			assert.ErrorIs(t, err, boom)
+			assert.ErrorIs(t, p.Wait(), boom, "the error stays the outcome")
+			return
+		}
+		assert.NoError(t, err)
+		assert.NoError(t, p.Wait(), "a second Wait reports the same")
+	})
+}

@@ -45,6 +45,10 @@ func (e *StageError) Format(f fmt.State, verb rune) {
 // error of the pipeline.
 var errStopped = errors.New("pipe: stopped by its sink")
 
+// errEnded is the cause of a pipeline's context once Wait has seen it run to its end: Wait
+// cancels the context then, so that its parent lets go of it. It is not an error either.
+var errEnded = errors.New("pipe: the pipeline has ended")
+
 // A Pipeline is the scope every stage of one pipeline runs in: it owns the stages' goroutines,
 // records the first error, and cancels every stage when that error happens or a sink stops early.
 // Make one with [New]; the zero value is not usable. A Pipeline must not be copied after first
@@ -70,7 +74,8 @@ func New(ctx context.Context) *Pipeline {
 }
 
 // Context returns the context every stage func of p is given. It is cancelled when p fails, is
-// stopped, or its parent ends.
+// stopped, or its parent ends, and at the latest when [Pipeline.Wait] returns, which releases it
+// from its parent (a long-lived parent does not keep ended pipelines' contexts).
 func (p *Pipeline) Context() context.Context { return p.ctx }
 
 // part is one part built on a pipeline (a source, a stage, a fan, a sink), named for its errors.
@@ -130,7 +135,8 @@ func (p *Pipeline) Stop() { p.cancel(errStopped) }
 // (context.Cause), if it ended first.
 func (p *Pipeline) Wait() error {
 	p.wg.Wait()
-	if err := context.Cause(p.ctx); err != errStopped {
+	p.cancel(errEnded) // release the context; the first cause wins, so an outcome stays as it was
+	if err := context.Cause(p.ctx); err != errStopped && err != errEnded {
 		return err
 	}
 	return nil
