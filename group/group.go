@@ -26,6 +26,7 @@ type Group[K comparable, T any] struct {
 	running  int       // items claimed by workers and not yet published
 	closed   bool
 	closeErr error
+	fullErr  error // what TrySubmit returns when the window is full: see windowFull
 	avgNs    int64 // moving average of an item's service time
 	quantum  int   // most items a worker takes at once: about quantumTime of work
 
@@ -139,13 +140,24 @@ func (g *Group[K, T]) Submit(ctx context.Context, v T) error {
 }
 
 // TrySubmit hands v to the group's workers if its window has room, and returns [ErrWindowFull]
-// at once if not; it never blocks.
+// at once if not (the same error each time, so polling allocates nothing); it never blocks.
 func (g *Group[K, T]) TrySubmit(v T) error {
 	ok, _, err := g.offer(v)
 	if !ok && err == nil {
-		return fmt.Errorf("group %v: %w", g.key, ErrWindowFull)
+		return g.windowFull()
 	}
 	return err
+}
+
+// windowFull returns the group's window-full error, made at the first refusal: a producer that
+// polls TrySubmit allocates nothing for the refusals after it.
+func (g *Group[K, T]) windowFull() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.fullErr == nil {
+		g.fullErr = fmt.Errorf("group %v: %w", g.key, ErrWindowFull)
+	}
+	return g.fullErr
 }
 
 // submitWait is what a submitter that found the window full waits on.

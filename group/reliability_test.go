@@ -186,6 +186,29 @@ func TestNoItemStartsAfterTheGroupsContextEnds(t *testing.T) {
 	})
 }
 
+// A producer that polls TrySubmit against a full window allocates nothing for the refusals: the
+// error names the group and wraps ErrWindowFull, and is made once.
+func TestTrySubmitRefusalAllocatesNothing(t *testing.T) {
+	release := make(chan struct{})
+	r := newRouter(t, func(_ context.Context, v int) (int, error) { <-release; return v, nil })
+	g, err := r.Open(t.Context(), "full", group.Window(1))
+	require.NoError(t, err)
+	require.NoError(t, g.TrySubmit(1))
+	first := g.TrySubmit(2)
+	require.ErrorIs(t, first, group.ErrWindowFull)
+	assert.Contains(t, first.Error(), "full", "the error names the group")
+	allocs := testing.AllocsPerRun(100, func() {
+		if !errors.Is(g.TrySubmit(3), group.ErrWindowFull) {
+			t.Error("the window has room")
+		}
+	})
+	assert.Zero(t, allocs, "allocations a refused TrySubmit")
+	close(release)
+	g.Close()
+	for range g.Results() {
+	}
+}
+
 // The window bounds what a reader that broke out of its range holds: its unread results keep
 // their slots.
 func TestWindowCountsResultsTakenAndNotRead(t *testing.T) {
