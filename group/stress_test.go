@@ -29,12 +29,15 @@ type stressGroup struct {
 	mode     string // plain, ordered or serial
 	cancelAt int    // cancel the group's context after this many submissions (-1: never)
 	try      bool   // submit with TrySubmit, retrying when the window is full
+	failAt   int    // the item whose work func fails (-1: none)
+	failFast bool   // the group ends at its first failure
 
-	accepted []int        // items Submit accepted, in order
-	got      map[int]int  // result count by item
-	order    []int        // items of the results, in the order read
-	running  atomic.Int32 // items of the group running now
-	overlap  atomic.Bool  // two items of a serial group ran at once
+	accepted []int         // items Submit accepted, in order
+	errs     map[int]error // the error results, by item
+	got      map[int]int   // result count by item
+	order    []int         // items of the results, in the order read
+	running  atomic.Int32  // items of the group running now
+	overlap  atomic.Bool   // two items of a serial group ran at once
 }
 
 func (sg *stressGroup) options() []group.GroupOption {
@@ -45,12 +48,19 @@ func (sg *stressGroup) options() []group.GroupOption {
 	case "serial":
 		opts = append(opts, group.Serial())
 	}
+	if sg.failFast {
+		opts = append(opts, group.FailFast())
+	}
 	return opts
 }
 
-// Many groups at once, with random windows, modes, worker counts, cancellations and submit styles:
-// every accepted item gets exactly one result, in its own group, in order where asked, and no two
-// items of a serial group run at once.
+// errStress is the failure of a stress group's failAt item.
+var errStress = errors.New("the stress item fails")
+
+// Many groups at once, with random windows, modes, worker counts, cancellations, submit styles,
+// failing items and fail-fast groups: every accepted item gets exactly one result, in its own
+// group, in order where asked, and no two items of a serial group run at once. An error result is
+// the failing item's own, the context's end, or (fail-fast) the group's first failure.
 func TestStressGroupsExactlyOnce(t *testing.T) {
 	seed := rand.Uint64()
 	rng := rand.New(rand.NewPCG(seed, 3))
@@ -60,10 +70,14 @@ func TestStressGroupsExactlyOnce(t *testing.T) {
 			groups[i] = &stressGroup{
 				key: i, n: rng.IntN(3000), window: 1 + rng.IntN(300),
 				mode: []string{"plain", "ordered", "serial"}[rng.IntN(3)], cancelAt: -1,
-				try: rng.IntN(4) == 0, got: map[int]int{},
+				try: rng.IntN(4) == 0, got: map[int]int{}, errs: map[int]error{},
+				failAt: -1, failFast: rng.IntN(3) == 0,
 			}
 			if rng.IntN(5) == 0 {
 				groups[i].cancelAt = rng.IntN(groups[i].n + 1)
+			}
+			if rng.IntN(3) == 0 {
+				groups[i].failAt = rng.IntN(groups[i].n + 1)
 			}
 		}
 		byKey := func(k int) *stressGroup { return groups[k] }
@@ -76,6 +90,9 @@ func TestStressGroupsExactlyOnce(t *testing.T) {
 				runtime.Gosched()
 			}
 			sg.running.Add(-1)
+			if v[1] == sg.failAt {
+				return v, errStress
+			}
 			return [2]int{v[0], v[1] * 2}, nil
 		}
 		r := group.New[int](work, group.Workers(1+rng.IntN(8)))
@@ -86,8 +103,8 @@ func TestStressGroupsExactlyOnce(t *testing.T) {
 		wg.Wait()
 		require.NoError(t, r.Shutdown(context.Background()))
 		for _, sg := range groups {
-			what := fmt.Sprintf("seed %d run %d group %d (n %d, window %d, %s, cancel at %d, try %v)",
-				seed, run, sg.key, sg.n, sg.window, sg.mode, sg.cancelAt, sg.try)
+			what := fmt.Sprintf("seed %d run %d group %d (n %d, window %d, %s, cancel at %d, try %v, fail at %d, fail-fast %v)",
+				seed, run, sg.key, sg.n, sg.window, sg.mode, sg.cancelAt, sg.try, sg.failAt, sg.failFast)
 			require.Len(t, sg.got, len(sg.accepted), "%s: results for the accepted items", what)
 			for _, v := range sg.accepted {
 				require.Equal(t, 1, sg.got[v], "%s: item %d", what, v)
@@ -96,6 +113,15 @@ func TestStressGroupsExactlyOnce(t *testing.T) {
 				require.Equal(t, sg.accepted, sg.order, "%s: in submission order", what)
 			}
 			assert.False(t, sg.overlap.Load(), "%s: a serial group ran two items at once", what)
+			for item, err := range sg.errs {
+				switch {
+				case item == sg.failAt && errors.Is(err, errStress) && !errors.Is(err, group.ErrGroupFailed):
+				case sg.failFast && errors.Is(err, group.ErrGroupFailed) && errors.Is(err, errStress):
+				case errors.Is(err, context.Canceled):
+				default:
+					t.Errorf("%s: item %d: unexpected error %v", what, item, err)
+				}
+			}
 		}
 	}
 }
@@ -119,6 +145,8 @@ func stressOne(t *testing.T, r *group.Router[int, [2]int], sg *stressGroup) {
 			item := v[1]
 			if err == nil {
 				item /= 2
+			} else {
+				sg.errs[item] = err
 			}
 			sg.got[item]++
 			sg.order = append(sg.order, item)
