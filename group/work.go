@@ -216,13 +216,8 @@ func (g *Group[K, T]) learn(took time.Duration, items int) {
 	g.quantum = int(max(1, min(maxQuantum, quantumTime.Nanoseconds()/g.avgNs)))
 }
 
-// goexited records that the item at b.pos called runtime.Goexit: it fails with ErrGoexit.
+// goexited records that the item at b.pos called runtime.Goexit: it fails with ErrGoexit, as any
+// failed item does (in a fail-fast group, with the rest of the batch).
 func (b *batch[K, T]) goexited() {
-	err := fmt.Errorf("group %v: %w", b.g.key, panics.ErrGoexit)
-	b.errs[b.pos] = err
-	if b.g.o.failFast {
-		b.g.skipRest(b, err)
-		return
-	}
-	b.pos++
+	b.g.failed(b, b.vals[b.pos], panics.ErrGoexit) // b.vals[b.pos] is still the item: it never returned
 }
