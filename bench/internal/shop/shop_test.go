@@ -22,20 +22,23 @@ import (
 // raceEnabled is set by race_test.go, so that the subprocess is built as this test binary is.
 var raceEnabled bool
 
-// BenchmarkCompare is what a user writes to compare the designs on their own stages.
-func BenchmarkCompare(b *testing.B) {
-	bench.Compare(b, shop.Cart(bench.Size(testing.Short(), 10_000, 1_000)), shop.Stages(), bench.CompareGroups(4))
+// BenchmarkOrders is what a user writes to compare the designs on their own stages (with -short,
+// on fewer orders).
+func BenchmarkOrders(b *testing.B) {
+	orders := shop.Cart(bench.Size(testing.Short(), 10_000, 1_000)) // your own items: []shop.Order
+	stages := []func(context.Context, shop.Order) (shop.Order, error){shop.Price, shop.Discount, shop.Tax}
+	bench.Compare(b, orders, stages, bench.CompareGroups(4))
 }
 
-// nondeterministic is the variable of the run of BenchmarkCompareNondeterministic: only the test
+// nondeterministic is the variable of the run of BenchmarkOrdersNondeterministic: only the test
 // below sets it, in its subprocess.
 const nondeterministic = "SHOP_COMPARE_NONDETERMINISTIC"
 
-// BenchmarkCompareNondeterministic compares the designs on a stage whose value depends on how
+// BenchmarkOrdersNondeterministic compares the designs on a stage whose value depends on how
 // often it has been called: every design's results differ from the direct calls', so every
 // design's sub-benchmark fails. It runs only in the subprocess of
 // TestCompareRunsEveryDesignAndCatchesANondeterministicStage.
-func BenchmarkCompareNondeterministic(b *testing.B) {
+func BenchmarkOrdersNondeterministic(b *testing.B) {
 	if os.Getenv(nondeterministic) == "" {
 		b.Skip("fails on purpose: run by TestCompareRunsEveryDesignAndCatchesANondeterministicStage")
 	}
@@ -56,7 +59,7 @@ func TestCompareRunsEveryDesignAndCatchesANondeterministicStage(t *testing.T) {
 	if _, err := os.Stat(goTool); err != nil {
 		t.Skipf("no go command to run the benchmarks with: %v", err)
 	}
-	args := []string{"test", "-run", "^$", "-bench", "^BenchmarkCompare", "-benchtime", "1x", "-count", "1", "-short"}
+	args := []string{"test", "-run", "^$", "-bench", "^BenchmarkOrders", "-benchtime", "1x", "-count", "1", "-short"}
 	if raceEnabled {
 		args = append(args, "-race")
 	}
@@ -66,16 +69,16 @@ func TestCompareRunsEveryDesignAndCatchesANondeterministicStage(t *testing.T) {
 	require.Error(t, err, "the nondeterministic benchmark must fail:\n%s", out)
 	text := string(out)
 	for _, d := range bench.CompareDesigns() {
-		line := regexp.MustCompile(`(?m)^BenchmarkCompare/` + regexp.QuoteMeta(d) + `(-\d+)?\s+1\s+\d+ ns/op\s(.*)$`).FindStringSubmatch(text)
-		if assert.NotNil(t, line, "design %s of BenchmarkCompare:\n%s", d, text) {
+		line := regexp.MustCompile(`(?m)^BenchmarkOrders/` + regexp.QuoteMeta(d) + `(-\d+)?\s+1\s+\d+ ns/op\s(.*)$`).FindStringSubmatch(text)
+		if assert.NotNil(t, line, "design %s of BenchmarkOrders:\n%s", d, text) {
 			for _, unit := range []string{"ns/item", "B/item", "allocs/item"} {
 				assert.Regexp(t, `(^|\s)[0-9.]+ `+unit+`(\s|$)`, line[2], "design %s", d)
 			}
 		}
-		assert.Contains(t, text, "--- FAIL: BenchmarkCompareNondeterministic/"+d+"\n", "design %s", d)
+		assert.Contains(t, text, "--- FAIL: BenchmarkOrdersNondeterministic/"+d+"\n", "design %s", d)
 		assert.Contains(t, text, "check before timing: bench.Compare: "+d+": item 0: got {ID:0 SKU:tea", "design %s", d)
 	}
-	assert.NotContains(t, text, "--- FAIL: BenchmarkCompare/", "the deterministic stages pass")
+	assert.NotContains(t, text, "--- FAIL: BenchmarkOrders/", "the deterministic stages pass")
 }
 
 // The designs compute every cart as direct calls do, whatever its size and the groups.
