@@ -40,7 +40,7 @@ func drawOrders(t *rapid.T) []Order {
 
 // Every design computes what direct calls compute, whatever the input size, the workers, the
 // groups and the subset of designs; the results CheckDesigns returns are the direct calls'.
-func TestCheckDesignsPassesCorrectDesigns(t *testing.T) {
+func TestStressCheckDesignsPassesCorrectDesigns(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		orders := drawOrders(t)
 		designs := rapid.SliceOfNDistinct(rapid.SampledFrom(bench.CompareDesigns()), 1, 6, rapid.ID).Draw(t, "designs")

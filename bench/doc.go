@@ -21,6 +21,12 @@
 //     for its result before the next, as an HTTP handler does, through W1's 4 trivial stages
 //     ([Services], [RoundTrips], [MeasureRoundTrips]): p50 and p99 of a round trip, and round
 //     trips a second.
+//   - OpenLoop: requests arrive on a fixed Poisson schedule ([Schedule]) over [OpenLoopConns]
+//     connections at 25, 50, 75 and 90% of the capacity the design showed just before
+//     ([Capacity]: every request due at once); latency runs from when a request was due to its
+//     result, so time spent queued behind a slow request counts (no coordinated omission), and a
+//     load the design did not keep up with reports the rate it achieved instead of latencies
+//     ([OpenLoop], [MeasureOpenLoop], [OpenLoopServices], [GoroutineService]).
 //   - GroupMemory (group only): the heap an open idle group holds, and the time to open and close
 //     one.
 //

@@ -46,7 +46,7 @@ func TestHandEndsWhenItsParentEndsWhileAStageIsBlocked(t *testing.T) {
 
 // Whatever stage fails first, and at whatever item, the line returns that first error, calls no
 // stage after wait returns, and leaves no goroutine behind (goleak checks the package).
-func TestHandFirstErrorWins(t *testing.T) {
+func TestStressHandFirstErrorWins(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		stages := rapid.IntRange(1, 6).Draw(t, "stages")
 		workers := rapid.IntRange(1, 4).Draw(t, "workers")
@@ -122,4 +122,40 @@ func TestHandTurnsPanicsAndGoexitIntoErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Every item of the source reaches the sink exactly once, through every stage once and in order,
+// whatever the item count, the stage count and the goroutines a stage.
+func TestStressHandExactlyOnce(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		items := rapid.IntRange(0, 2000).Draw(t, "items")
+		stages := rapid.IntRange(1, 8).Draw(t, "stages")
+		workers := rapid.IntRange(1, 6).Draw(t, "workers")
+		h := newHand[[2]int](context.Background())
+		ch := h.source(func(yield func([2]int) bool) {
+			for i := range items {
+				if !yield([2]int{i, 0}) {
+					return
+				}
+			}
+		})
+		for k := range stages {
+			ch = h.stage(ch, func(_ context.Context, v [2]int) ([2]int, error) {
+				if v[1] != k {
+					return v, errors.New("stages out of order")
+				}
+				v[1]++
+				return v, nil
+			}, workers)
+		}
+		seen := make([]int, items)
+		for v := range ch {
+			require.Equal(t, stages, v[1], "item %d went through %d stages", v[0], v[1])
+			seen[v[0]]++
+		}
+		require.NoError(t, h.wait())
+		for i, n := range seen {
+			require.Equal(t, 1, n, "item %d arrived %d times", i, n)
+		}
+	})
 }
