@@ -39,6 +39,7 @@ func (p *Page) openLoop(run *Run) string {
 		}
 	}
 	var best []string
+	p99s := map[Key]float64{} // the p99 of the loads reached, in ns
 	for i, l := range loads {
 		bestImpl, bestP99 := "", 0.0
 		for j, impl := range impls {
@@ -63,6 +64,7 @@ func (p *Page) openLoop(run *Run) string {
 						series[u][j].Values[i] = st.Median / 1000
 					}
 				}
+				p99s[k] = p99.Median
 				if impl != "direct" && (bestImpl == "" || p99.Median < bestP99) {
 					bestImpl, bestP99 = impl, p99.Median
 				}
@@ -85,11 +87,56 @@ func (p *Page) openLoop(run *Run) string {
 	if len(best) > 0 {
 		fmt.Fprintf(&b, "\nLowest p99 by load: %s.\n", strings.Join(best, "; "))
 	}
+	b.WriteString(groupAgainstPeers(impls, loads, p99s))
 	titles := []string{"median", "99th percentile", "99.9th percentile"}
 	files := []string{"openloop-p50.svg", "openloop-p99.svg", "openloop-p999.svg"}
 	for u := range units {
 		p.Charts[files[u]] = LineChart("Open loop: "+titles[u]+" latency by load (lower is better)", "load, % of the design's capacity",
 			"µs from arrival to result, "+strings.TrimSuffix(units[u], "-ns"), xs, series[u])
+	}
+	return b.String()
+}
+
+// NotPeers are the implementations of the open-loop benchmark that are not peer libraries:
+// Stagecoach's, the baselines, and the designs written by hand.
+var NotPeers = []string{"direct", "hand", "promise", "goroutine"}
+
+// groupAgainstPeers states, at 50% and 90% load, whether group's p99 is at or below every peer's.
+func groupAgainstPeers(impls []string, loads []int, p99s map[Key]float64) string {
+	var peers []string
+	for _, impl := range impls {
+		if !slices.Contains(Ours, impl) && !slices.Contains(NotPeers, impl) {
+			peers = append(peers, impl)
+		}
+	}
+	if !slices.Contains(impls, "group") || len(peers) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, l := range []int{50, 90} {
+		if !slices.Contains(loads, l) {
+			continue
+		}
+		at := func(impl string) (float64, bool) {
+			v, ok := p99s[Key{Workload: "OpenLoop", Impl: impl, Param: "load=" + strconv.Itoa(l)}]
+			return v, ok
+		}
+		g, ok := at("group")
+		if !ok {
+			fmt.Fprintf(&b, "\nAt %d%% load, `group` did not reach the rate: no p99 to compare with the peers'.\n", l)
+			continue
+		}
+		var above []string
+		for _, peer := range peers {
+			if v, ok := at(peer); ok && v < g {
+				above = append(above, fmt.Sprintf("%s (%s)", peer, FormatNs(v)))
+			}
+		}
+		if len(above) == 0 {
+			fmt.Fprintf(&b, "\nAt %d%% load, `group`'s p99 (%s) is at or below every peer's that reached the rate.\n", l, FormatNs(g))
+		} else {
+			fmt.Fprintf(&b, "\nAt %d%% load, `group`'s p99 (%s) is above %s.\n", l, FormatNs(g), strings.Join(above, ", "))
+		}
 	}
 	return b.String()
 }

@@ -40,6 +40,8 @@ func TestOpenLoopShowsLatencyByLoadAndTheLoadsNotReached(t *testing.T) {
 	assert.Contains(t, md, "| 90% | conc | 200,000 | 180,000 | 115,000 | not reached (0 of 2 runs) |  |  |")
 	assert.Contains(t, md, "| 90% | **group** (Stagecoach) | 400,000 | 360,000 | 350,000 | 60.0 µs | 900 µs | 2.00 ms |")
 	assert.Contains(t, md, "Lowest p99 by load: conc at 25%; **group** (Stagecoach) at 90%.")
+	assert.Contains(t, md, "At 90% load, `group`'s p99 (900 µs) is at or below every peer's that reached the rate.")
+	assert.NotContains(t, md, "At 50% load", "no run at 50%")
 	for _, name := range []string{"openloop-p50.svg", "openloop-p99.svg", "openloop-p999.svg"} {
 		require.Contains(t, page.Charts, name)
 		checkLayout(t, name, page.Charts[name])
@@ -67,4 +69,20 @@ func TestLineChartLeavesOutMissingValues(t *testing.T) {
 	assert.NotContains(t, svg, `data-series="none"`)
 	assert.Contains(t, svg, `<text class="label"`)
 	assert.Equal(t, 2, strings.Count(svg, `<polyline class="series"`))
+}
+
+// At 50% and 90% load the page says whether group's p99 is at or below every peer's, naming those
+// below it; the designs by hand and the baselines are not peers.
+func TestOpenLoopComparesGroupWithThePeers(t *testing.T) {
+	out := "BenchmarkOpenLoop/goroutine/load=50-2 1 1 ns/op 10 capacity-rps 5 target-rps 5 rps 1 p50-ns 1000 p99-ns 1 p99.9-ns\n" +
+		"BenchmarkOpenLoop/group/load=50-2 1 1 ns/op 10 capacity-rps 5 target-rps 5 rps 1 p50-ns 50000 p99-ns 1 p99.9-ns\n" +
+		"BenchmarkOpenLoop/pond/load=50-2 1 1 ns/op 10 capacity-rps 5 target-rps 5 rps 1 p50-ns 40000 p99-ns 1 p99.9-ns\n" +
+		"BenchmarkOpenLoop/rill/load=50-2 1 1 ns/op 10 capacity-rps 5 target-rps 5 rps 1 p50-ns 60000 p99-ns 1 p99.9-ns\n" +
+		"BenchmarkOpenLoop/group/load=90-2 1 1 ns/op 10 capacity-rps 9 target-rps 3 rps 0 reached\n" +
+		"BenchmarkOpenLoop/pond/load=90-2 1 1 ns/op 10 capacity-rps 9 target-rps 9 rps 1 p50-ns 40000 p99-ns 1 p99.9-ns\n"
+	run, err := report.Parse(strings.NewReader(out))
+	require.NoError(t, err)
+	md := report.Build(run, report.EnvOf(run), "").Markdown
+	assert.Contains(t, md, "At 50% load, `group`'s p99 (50.0 µs) is above pond (40.0 µs).")
+	assert.Contains(t, md, "At 90% load, `group` did not reach the rate: no p99 to compare with the peers'.")
 }
