@@ -231,13 +231,12 @@ func (c *handConn) Call(ctx context.Context, it Item) (Item, error) {
 
 func (c *handConn) Close() error { return nil }
 
-// failure returns the error that ended the line, once its context is done.
+// failure returns the error that ended the line, once its context is done: fail sets it inside
+// once.Do before it cancels, and this Do returns only after that one has.
 func (h *handLine[T]) failure() error {
-	var err error
-	h.once.Do(func() {}) // the failing goroutine has set err before cancelling
-	err = h.err
-	if err == nil {
-		err = context.Cause(h.ctx)
+	h.once.Do(func() {})
+	if h.err == nil {
+		return context.Cause(h.ctx)
 	}
-	return err
+	return h.err
 }

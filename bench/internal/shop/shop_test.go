@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
-	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -55,8 +53,8 @@ func BenchmarkOrdersNondeterministic(b *testing.B) {
 // item, when a stage is not deterministic. The benchmarks run in a go test subprocess, since a
 // failing benchmark fails its test binary.
 func TestCompareRunsEveryDesignAndCatchesANondeterministicStage(t *testing.T) {
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
 		t.Skipf("no go command to run the benchmarks with: %v", err)
 	}
 	args := []string{"test", "-run", "^$", "-bench", "^BenchmarkOrders", "-benchtime", "1x", "-count", "1", "-short"}
