@@ -21,6 +21,12 @@
 //     for its result before the next, as an HTTP handler does, through W1's 4 trivial stages
 //     ([Services], [RoundTrips], [MeasureRoundTrips]): p50 and p99 of a round trip, and round
 //     trips a second.
+//   - OpenLoop: requests arrive on a fixed Poisson schedule ([Schedule]) over [OpenLoopConns]
+//     connections at 25, 50, 75 and 90% of the capacity the design showed just before
+//     ([Capacity]: every request due at once); latency runs from when a request was due to its
+//     result, so time spent queued behind a slow request counts (no coordinated omission), and a
+//     load the design did not keep up with reports the rate it achieved instead of latencies
+//     ([OpenLoop], [MeasureOpenLoop], [OpenLoopServices], [GoroutineService]).
 //   - GroupMemory (group only): the heap an open idle group holds, and the time to open and close
 //     one.
 //
@@ -32,17 +38,33 @@
 //
 // # Implementations
 //
-// [Direct] calls the stage funcs on GOMAXPROCS goroutines, the limit; [Pipe] is a channel per
-// stage; [Pool] and [Group] run an fsm.Machine of the stages ([Machine], [Work]).
+// [Direct] calls the stage funcs on GOMAXPROCS goroutines, the limit; [Hand] is the seed blog's
+// pipeline written by hand (a goroutine a stage, channels buffered to 64, a select on the context
+// when sending, a plain range when receiving, the first error cancelling the rest), the reference
+// for "channel per stage"; [Pipe] is the same pipeline built with package pipe; [Pool] and
+// [Group] run an fsm.Machine of the stages ([Machine], [Work]).
 //
 // At a given concurrency n (W4), [DirectN] runs n goroutines over contiguous ranges of the items;
-// [PipeN] gives every stage pipe.Workers(n), so up to n items wait in each stage (4n in all);
+// [HandN] runs n goroutines a stage; [PipeN] gives every stage pipe.Workers(n), so up to n items wait in each stage (4n in all);
 // [PoolN] runs pool.Workers(n); [GroupN] runs a router of group.Workers(n) and opens its one group
 // with a window of 2n, since the default window of 256 would bound the items in flight.
 //
 // For request/response, [DirectService] runs the work func on the client's goroutine;
-// [PromiseService] is the promise design of the seed documents built with package pipe, one
+// [HandService] is the promise design of the seed documents written by hand, and
+// [PromiseService] the same built with package pipe, one
 // pipeline for the whole service whose requests carry their connection's reply channel;
 // [GroupService] is one router for the service and one group a connection, opened when the
 // client connects, from which each call pulls its one result.
+//
+// # Your own stages
+//
+// [Compare] runs the same designs on the caller's own item type and stages, one sub-benchmark a
+// design with stable names (direct, hand, pipe, pool, pool-slice, group; see [CompareDesigns]),
+// every result of every run checked against direct calls of the stages; [CheckDesigns] runs the
+// same check once, for a test. The report command of bench/peers turns the output into tables and
+// charts:
+//
+//	func BenchmarkOrders(b *testing.B) {
+//		bench.Compare(b, orders, []func(context.Context, Order) (Order, error){price, discount, tax})
+//	}
 package bench

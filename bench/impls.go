@@ -4,7 +4,7 @@ import "errors"
 
 // Impl is one named implementation of the workloads.
 type Impl struct {
-	// Name is the <impl> part of the benchmark names: direct, pipe, pool, pool-slice, group.
+	// Name is the <impl> part of the benchmark names: direct, hand, pipe, pool, pool-slice, group.
 	Name string
 	// Run processes a whole workload once and checks every result.
 	Run Run
@@ -17,6 +17,7 @@ var ErrNotImplemented = errors.New("bench: not implemented")
 func Impls() []Impl {
 	return []Impl{
 		{Name: "direct", Run: Direct},
+		{Name: "hand", Run: Hand},
 		{Name: "pipe", Run: Pipe},
 		{Name: "pool", Run: Pool},
 		{Name: "pool-slice", Run: PoolSlice},

@@ -39,10 +39,12 @@ type Service struct {
 }
 
 // Services returns Stagecoach's request/response implementations in report order: direct calls,
-// the promise design the seed documents describe, and group.
+// the promise design the seed documents describe written by hand ([HandService]) and with package
+// pipe ([PromiseService]), and group.
 func Services() []Service {
 	return []Service{
 		{Name: "direct", Start: DirectService},
+		{Name: "hand", Start: HandService},
 		{Name: "promise", Start: PromiseService},
 		{Name: "group", Start: GroupService},
 	}

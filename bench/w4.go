@@ -59,6 +59,7 @@ type ConcImpl struct {
 func ConcImpls() []ConcImpl {
 	return []ConcImpl{
 		{Name: "direct", Run: DirectN},
+		{Name: "hand", Run: HandN},
 		{Name: "pipe", Run: PipeN},
 		{Name: "pool", Run: PoolN},
 		{Name: "group", Run: GroupN},

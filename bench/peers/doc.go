@@ -1,7 +1,10 @@
 // Package peers runs the bench package's workloads on the libraries a Go user would otherwise
 // pick — rill, conc, pond and errgroup — next to Stagecoach's own designs, on the same stage
 // funcs, each used the way its documentation recommends, and every result checked: W1 to W3 and
-// Stages ([Impls]), W4 at a given concurrency ([ConcImpls]) and request/response ([Services]).
+// Stages ([Impls]), W4 at a given concurrency ([ConcImpls]), request/response ([Services]) and
+// open-loop latency under Poisson arrivals ([OpenLoopServices], BenchmarkOpenLoop). Stagecoach's
+// designs include hand, the seed blog's pipeline written by hand: the reference for "channel per
+// stage" that pipe is measured against.
 // It is a nested module so that the root module keeps no dependency outside the standard
 // library.
 //
@@ -17,5 +20,6 @@
 // labelled as such.
 //
 // The report command (go run ./cmd/report) runs the suites and writes docs/benchmarks.md with
-// tables and SVG charts.
+// tables and SVG charts; with -from it reads any go test -bench output, including that of
+// bench.Compare on a user's own stages.
 package peers

@@ -162,3 +162,14 @@ func (c pondConn) Call(ctx context.Context, it bench.Item) (bench.Item, error) {
 }
 
 func (pondConn) Close() error { return nil }
+
+// OpenLoopServices returns the open-loop designs of bench.OpenLoopServices and the peers', in
+// report order: every peer serves the connections from one shared instance, as in [Services].
+func OpenLoopServices() []bench.Service {
+	return append(bench.OpenLoopServices(),
+		bench.Service{Name: "rill", Start: RillService},
+		bench.Service{Name: "conc", Start: ConcService},
+		bench.Service{Name: "pond", Start: PondService},
+		bench.Service{Name: "errgroup", Start: ErrgroupService},
+	)
+}

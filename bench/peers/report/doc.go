@@ -1,4 +1,6 @@
-// Package report turns `go test -bench` output of the bench suites into docs/benchmarks.md: it
-// parses the per-item metrics, takes medians and spreads over the -count runs, and renders
-// markdown tables and SVG charts drawn here, with no chart dependency.
+// Package report turns `go test -bench` output into docs/benchmarks.md: the output of the bench
+// suites (W1 to W4, Stages, request/response, open loop, memory, fairness), and that of
+// bench.Compare on anyone's own stages, whose benchmarks get a table and a bar chart each. It
+// parses the metrics, takes medians and spreads over the -count runs, and renders markdown tables
+// and SVG charts drawn here, with no chart dependency.
 package report

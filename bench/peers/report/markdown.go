@@ -71,35 +71,70 @@ func Build(run *Run, env Env, preface string) Page {
 	b.WriteString(p.stages(run))
 	b.WriteString(p.w4(run))
 	b.WriteString(p.requestResponse(run))
+	b.WriteString(p.openLoop(run))
 	b.WriteString(memory(run))
 	b.WriteString(fairness(run))
+	b.WriteString(p.compared(run))
 	p.Markdown = b.String()
 	return p
 }
 
 // workload renders one workload's table and bar chart.
 func (p *Page) workload(run *Run, name, what string) string {
-	impls := run.Impls(name)
-	if len(impls) == 0 {
+	var rows []row
+	for _, impl := range run.Impls(name) {
+		rows = append(rows, row{impl: impl, key: Key{Workload: name, Impl: impl}})
+	}
+	return p.bars(run, name, what, name+".svg", rows)
+}
+
+// row is one line of a per-item table: an implementation and the benchmark that measured it.
+type row struct {
+	impl string
+	key  Key
+}
+
+// bars renders a table of ns/item, B/item and allocs/item with one row an implementation, and its
+// bar chart, written to chart; title is the section's title, what its first sentence.
+func (p *Page) bars(run *Run, title, what, chart string, rows []row) string {
+	if len(rows) == 0 {
 		return ""
 	}
-	direct, _ := run.Stat(Key{Workload: name, Impl: "direct"}, "ns/item")
+	var direct Stat
+	for _, r := range rows {
+		if r.impl == "direct" {
+			direct, _ = run.Stat(r.key, "ns/item")
+		}
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n## %s\n\n%s.\n\n![%s](charts/%s.svg)\n\n", name, what, name, name)
+	fmt.Fprintf(&b, "\n## %s\n\n%s.\n\n![%s](charts/%s)\n\n", title, what, title, chart)
 	b.WriteString("| implementation | ns/item | ± | B/item | allocs/item | × direct |\n|---|---:|---:|---:|---:|---:|\n")
 	var bars []Bar
-	for _, impl := range impls {
-		k := Key{Workload: name, Impl: impl}
-		ns, _ := run.Stat(k, "ns/item")
-		by, _ := run.Stat(k, "B/item")
-		al, _ := run.Stat(k, "allocs/item")
-		fmt.Fprintf(&b, "| %s | %s | %.0f%% | %s | %s | %s |\n", label(impl), FormatValue(ns.Median), 100*ns.Spread,
-			FormatValue(by.Median), formatAllocs(al.Median), ratio(ns.Median, direct.Median))
-		bars = append(bars, Bar{Label: impl, Value: ns.Median, Ours: slices.Contains(Ours, impl)})
+	ns := map[string]float64{}
+	for _, r := range rows {
+		st, _ := run.Stat(r.key, "ns/item")
+		by, _ := run.Stat(r.key, "B/item")
+		al, _ := run.Stat(r.key, "allocs/item")
+		fmt.Fprintf(&b, "| %s | %s | %.0f%% | %s | %s | %s |\n", label(r.impl), FormatValue(st.Median), 100*st.Spread,
+			FormatValue(by.Median), formatAllocs(al.Median), ratio(st.Median, direct.Median))
+		bars = append(bars, Bar{Label: r.impl, Value: st.Median, Ours: slices.Contains(Ours, r.impl)})
+		ns[r.impl] = st.Median
 	}
-	b.WriteString(winner(name, bars))
-	p.Charts[name+".svg"] = BarChart(name+": ns per item (shorter is better)", "ns per item", bars)
+	b.WriteString(winner(title, bars))
+	b.WriteString(againstHand(ns))
+	p.Charts[chart] = BarChart(title+": ns per item (shorter is better)", "ns per item", bars)
 	return b.String()
+}
+
+// againstHand states pipe's time over the pipeline by hand's, when both ran: the channel-per-stage
+// design against its reference.
+func againstHand(ns map[string]float64) string {
+	pipe, okPipe := ns["pipe"]
+	hand, okHand := ns["hand"]
+	if !okPipe || !okHand || hand <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("\n`pipe` / `hand` (the same pipeline by hand): %.2f×.\n", pipe/hand)
 }
 
 // winner says which implementation other than direct was fastest, and whether it is ours.
@@ -143,13 +178,32 @@ func (p *Page) stages(run *Run) string {
 		fmt.Fprintf(&b, " %s |\n", FormatValue(added[impl]))
 		series = append(series, sr)
 	}
-	b.WriteString("\nIn `pipe` and rill every stage is its own goroutine, so a stage adds a channel hand-over per item. " +
+	if ratios := stagesAgainstHand(run, xs); ratios != "" {
+		b.WriteString(ratios)
+	}
+	b.WriteString("\nIn `hand`, `pipe` and rill every stage is its own goroutine, so a stage adds a channel hand-over per item. " +
 		"In `pool`, `group`, conc, pond and errgroup one task carries an item through all its stages, so a stage adds " +
 		"a function call; what separates these designs is the fixed cost per item (the stages=1 column), not the stages. " +
 		"Differences of a few ns in the last column are within the noise of this machine.\n")
 	b.WriteString(fewestAdded(impls, added))
 	p.Charts["stages.svg"] = LineChart("ns per item by number of stages", "number of stages", "ns per item", xs, series)
 	return b.String()
+}
+
+// stagesAgainstHand states pipe's time over hand's at each stage count where both ran.
+func stagesAgainstHand(run *Run, xs []string) string {
+	var parts []string
+	for _, x := range xs {
+		pipe, ok1 := run.Stat(Key{Workload: "Stages", Impl: "pipe", Param: "stages=" + x}, "ns/item")
+		hand, ok2 := run.Stat(Key{Workload: "Stages", Impl: "hand", Param: "stages=" + x}, "ns/item")
+		if ok1 && ok2 && hand.Median > 0 {
+			parts = append(parts, fmt.Sprintf("%.2f× at %s", pipe.Median/hand.Median, x))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "\n`pipe` / `hand` (the same pipeline by hand), by stage count: " + strings.Join(parts, ", ") + ".\n"
 }
 
 // fewestAdded names the implementation other than direct whose items got the least dearer from 1

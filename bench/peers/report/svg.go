@@ -204,11 +204,11 @@ type Series struct {
 // series named in SeriesColors take their own colour in every chart; other series take the
 // colours no series of the chart has, and a chart with more series than colours starts again
 // with dash patterns, so no two series of a chart look the same.
-var Palette = []string{"#1b1f24", "#d1242f", "#1f6feb", "#8250df", "#9a6700", "#0598bc", "#bf3989", "#bc4c00", "#0e8a16", "#6e7781"}
+var Palette = []string{"#1b1f24", "#d1242f", "#1f6feb", "#8250df", "#9a6700", "#0598bc", "#bf3989", "#bc4c00", "#0e8a16", "#6e7781", "#cf222e", "#116329"}
 
 // SeriesColors names the series whose colour is fixed: SeriesColors[i] is drawn in Palette[i],
 // so that an implementation has the same colour in every chart of the report.
-var SeriesColors = []string{"direct", "pipe", "pool", "group", "rill", "conc", "pond", "errgroup", "promise", "ideal"}
+var SeriesColors = []string{"direct", "pipe", "pool", "group", "rill", "conc", "pond", "errgroup", "promise", "ideal", "hand", "goroutine"}
 
 type style struct{ color, dash string }
 
@@ -258,7 +258,9 @@ func styles(series []Series) []style {
 // LineChart draws series against categorical xs, evenly spaced, on a value axis chosen by
 // [NewAxis]; xCaption and yCaption say what each axis is. Every point is a circle with class
 // "point" and data-series, data-x and data-value attributes. Each series is labelled at its last
-// point; labels that would overlap are moved apart, with a leader line to their point.
+// point; labels that would overlap are moved apart, with a leader line to their point. A value
+// that is NaN is no point (a measurement that has none, such as a rate a design did not reach):
+// the line joins the points around it, and a series with no point at all is left out.
 func LineChart(title, xCaption, yCaption string, xs []string, series []Series) string {
 	var values []float64
 	labelW := 0.0
@@ -266,7 +268,16 @@ func LineChart(title, xCaption, yCaption string, xs []string, series []Series) s
 		if len(sr.Values) != len(xs) {
 			panic(fmt.Sprintf("report: series %q has %d values for %d xs", sr.Label, len(sr.Values), len(xs)))
 		}
-		values = append(values, sr.Values...)
+	}
+	series = slices.DeleteFunc(slices.Clone(series), func(sr Series) bool {
+		return !slices.ContainsFunc(sr.Values, func(v float64) bool { return !math.IsNaN(v) })
+	})
+	for _, sr := range series {
+		for _, v := range sr.Values {
+			if !math.IsNaN(v) {
+				values = append(values, v)
+			}
+		}
 		labelW = max(labelW, textWidth(sr.Label, FontSize))
 	}
 	ax := NewAxis(values)
@@ -299,11 +310,15 @@ func LineChart(title, xCaption, yCaption string, xs []string, series []Series) s
 	s.text("caption x", left+plotW/2, top+plotH+40, "middle", axisColor, xCaption)
 
 	ends := make([]float64, len(series))
+	lastXs := make([]float64, len(series))
 	for k, sr := range series {
-		ends[k] = y(sr.Values[len(sr.Values)-1]) + 4
+		last := len(sr.Values) - 1
+		for math.IsNaN(sr.Values[last]) {
+			last--
+		}
+		ends[k], lastXs[k] = y(sr.Values[last])+4, x(last)
 	}
 	labelYs := spread(ends, FontSize+3, top+4, top+plotH+4)
-	lastX := x(len(xs) - 1)
 	looks := styles(series)
 	for k, sr := range series {
 		color, dash := looks[k].color, ""
@@ -312,7 +327,9 @@ func LineChart(title, xCaption, yCaption string, xs []string, series []Series) s
 		}
 		var pts []string
 		for i, v := range sr.Values {
-			pts = append(pts, fmt.Sprintf("%.2f,%.2f", x(i), y(v)))
+			if !math.IsNaN(v) {
+				pts = append(pts, fmt.Sprintf("%.2f,%.2f", x(i), y(v)))
+			}
 		}
 		width := 1.5
 		if sr.Ours {
@@ -321,13 +338,16 @@ func LineChart(title, xCaption, yCaption string, xs []string, series []Series) s
 		fmt.Fprintf(&s, `<polyline class="series" data-series="%s" fill="none" stroke="%s" stroke-width="%g"%s points="%s"/>`+"\n",
 			html.EscapeString(sr.Label), color, width, dash, strings.Join(pts, " "))
 		for i, v := range sr.Values {
+			if math.IsNaN(v) {
+				continue
+			}
 			fmt.Fprintf(&s, `<circle class="point" data-series="%s" data-x="%s" data-value="%g" cx="%.2f" cy="%.2f" r="3" fill="%s"/>`+"\n",
 				html.EscapeString(sr.Label), html.EscapeString(xs[i]), v, x(i), y(v), color)
 		}
 		lx := left + plotW + 14
-		if math.Abs(labelYs[k]-ends[k]) > 1 {
+		if math.Abs(labelYs[k]-ends[k]) > 1 || lastXs[k] < x(len(xs)-1) {
 			fmt.Fprintf(&s, `<line x1="%.2f" y1="%.2f" x2="%.2f" y2="%.2f" stroke="%s" stroke-width="0.75"/>`+"\n",
-				lastX+4, ends[k]-4, lx-3, labelYs[k]-4, color)
+				lastXs[k]+4, ends[k]-4, lx-3, labelYs[k]-4, color)
 		}
 		s.text("label", lx, labelYs[k], "start", color, sr.Label)
 	}

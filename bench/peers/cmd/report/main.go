@@ -1,11 +1,14 @@
 // Command report runs the benchmark suites of Stagecoach and its peers with -count, and writes
 // docs/benchmarks.md with tables and SVG charts, and the raw output beside it for benchstat.
 // With -from it rebuilds the page and the charts from a raw output written before, without
-// running anything.
+// running anything: the suites' output, or any go test -bench output of bench.Compare on one's
+// own stages, whose benchmarks get a table and a bar chart each.
 //
 //	cd bench/peers && go run ./cmd/report            # -count 5 -benchtime 1x
+//	go run ./cmd/report -short -count 1 -out /tmp/x  # small workloads: checks that it all works
 //	go run ./cmd/report -count 10 -out ../../docs
 //	go run ./cmd/report -from ../../docs/benchmarks.txt
+//	go run ./cmd/report -from ~/shop/orders.txt -out ~/shop/docs
 package main
 
 import (
@@ -28,12 +31,13 @@ func main() {
 	benchtime := flag.String("benchtime", "1x", "go test -benchtime; one op is a whole workload of 100k to 1M items")
 	out := flag.String("out", filepath.Join("..", "..", "docs"), "the docs folder to write into")
 	from := flag.String("from", "", "rebuild benchmarks.md and the charts from this raw output instead of running the benchmarks")
+	short := flag.Bool("short", false, "run the benchmarks with go test -short: small workloads, a check that the report works, not figures to publish")
 	flag.Parse()
 	var err error
 	if *from != "" {
 		err = rebuild(*from, *out)
 	} else {
-		err = run(*count, *benchtime, *out)
+		err = run(*count, *benchtime, *short, *out)
 	}
 	if err != nil {
 		log.Fatal(err)
@@ -42,8 +46,11 @@ func main() {
 
 // suites are the go test runs of the report: every benchmark of this module (the workloads on
 // every design and peer), and the ones of the bench package that have no peer version.
-func suites(count int, benchtime string) [][]string {
+func suites(count int, benchtime string, short bool) [][]string {
 	flags := []string{"test", "-run", "^$", "-count", fmt.Sprint(count), "-benchtime", benchtime}
+	if short {
+		flags = append(flags, "-short")
+	}
 	return [][]string{
 		append(append([]string{}, flags...), "-bench", ".", "."),
 		append(append([]string{}, flags...), "-bench", "^Benchmark(Fairness|GroupMemory)$", "github.com/stagecoach-go/stagecoach/bench"),
@@ -52,11 +59,15 @@ func suites(count int, benchtime string) [][]string {
 
 // run runs the suites, keeps their output with a header saying how it was taken, and writes the
 // page from it.
-func run(count int, benchtime, out string) error {
+func run(count int, benchtime string, short bool, out string) error {
 	var raw bytes.Buffer
-	fmt.Fprintf(&raw, "%s: %s\n%s: cd bench/peers && go run ./cmd/report -count %d -benchtime %s\n",
-		report.ConfigGoVersion, runtime.Version(), report.ConfigCommand, count, benchtime)
-	for _, args := range suites(count, benchtime) {
+	shortFlag := ""
+	if short {
+		shortFlag = " -short"
+	}
+	fmt.Fprintf(&raw, "%s: %s\n%s: cd bench/peers && go run ./cmd/report -count %d -benchtime %s%s\n",
+		report.ConfigGoVersion, runtime.Version(), report.ConfigCommand, count, benchtime, shortFlag)
+	for _, args := range suites(count, benchtime, short) {
 		log.Printf("go %s", strings.Join(args, " "))
 		cmd := exec.Command("go", args...)
 		cmd.Stdout = io.MultiWriter(&raw, os.Stderr)
@@ -92,7 +103,11 @@ func write(out string, raw []byte) error {
 	if len(parsed.Order) == 0 {
 		return fmt.Errorf("the benchmark output has no benchmark results")
 	}
-	page := report.Build(parsed, report.EnvOf(parsed), preface)
+	intro := preface
+	if !parsed.Suites() {
+		intro = comparePreface
+	}
+	page := report.Build(parsed, report.EnvOf(parsed), intro)
 	if err := os.MkdirAll(filepath.Join(out, "charts"), 0o755); err != nil {
 		return err
 	}
@@ -104,15 +119,26 @@ func write(out string, raw []byte) error {
 	return os.WriteFile(filepath.Join(out, "benchmarks.md"), []byte(page.Markdown), 0o644)
 }
 
+// comparePreface heads a page made of bench.Compare output alone.
+const comparePreface = `# Benchmarks
+
+Every design of Stagecoach on the same stages with bench.Compare: ` + "`direct`" + ` calls (the limit),
+` + "`hand`" + ` (the pipeline by hand: a goroutine a stage, channels buffered to 64), ` + "`pipe`" + `, ` + "`pool`" + `,
+` + "`pool-slice`" + ` and ` + "`group`" + `, every result of every run checked against direct calls.
+`
+
 const preface = `# Benchmarks
 
 Stagecoach's designs (` + "`pipe`" + `: a goroutine per stage, channels between them; ` + "`pool`" + `: a
 worker carries each item through an fsm.Machine; ` + "`group`" + `: request groups over one set of
-workers) against direct calls and the libraries a Go user would otherwise pick, on the same stage
-funcs and the same checks. The raw ` + "`go test`" + ` output is in [benchmarks.txt](benchmarks.txt),
-for benchstat.
+workers) against direct calls, the pipeline by hand and the libraries a Go user would otherwise
+pick, on the same stage funcs and the same checks. ` + "`hand`" + ` is the seed blog's pipeline written out
+plainly (a goroutine a stage, channels buffered to 64, a ` + "`select`" + ` on the context when sending, a
+plain ` + "`range`" + ` when receiving, the first error cancelling the rest): the reference for "channel per
+stage", which ` + "`pipe`" + ` is measured against. The raw ` + "`go test`" + ` output is in
+[benchmarks.txt](benchmarks.txt), for benchstat.
 
-Run the benchmarks and regenerate this page (about six minutes at -count 5):
+Run the benchmarks and regenerate this page (about eight minutes at -count 5):
 
     cd bench/peers && go run ./cmd/report
 
@@ -132,12 +158,17 @@ thread of its own: a 100 us ` + "`time.Sleep`" + ` lasts about 1 ms on Linux in 
 ideal time uses the length of one wait measured before the run; wait-ns in the raw output is the
 wait the stages saw during it.
 
-Request/response: every design and peer serves all its clients from one instance. ` + "`group`" + `: one
+Request/response and open loop: every design and peer serves all its clients from one instance. ` + "`group`" + `: one
 router, a group a client connection, each call submitting one item and pulling its result. The
 promise design: one ` + "`pipe`" + ` pipeline, a stage a goroutine as in the seed documents, each request
 carrying its connection's reply channel; rill the same with a ` + "`rill.Map`" + ` a stage. conc, pond and
-errgroup: one shared pool, a task a request (pond's future, or a reply channel). Direct calls run
-the work func on the client's goroutine.
+errgroup: one shared pool, a task a request (pond's future, or a reply channel). ` + "`hand`" + `: the promise
+design by hand, the blog's pipeline with a reply channel in each request. ` + "`goroutine`" + ` (open loop only):
+a goroutine a request. Direct calls run the work func on the client's goroutine. The closed-loop
+request/response table is for throughput; latency under a given arrival rate is the open-loop
+section's.
+
+` + compareSection + `
 
 **stagedpipe is not in these tables**: its pinned dependency github.com/gostdlib/concurrency
 could not be downloaded where they were made. It was measured once on the same kind of 2-core
@@ -147,3 +178,31 @@ into each request by hand, 22.4 ns on W3 and 27.4 ns on W1 (` + "`pool`" + `: 28
 batching of that kind is the one way a peer has matched or beaten Stagecoach: it is on a par with
 ` + "`pool`" + ` on W1 and twice as fast as ` + "`group`" + ` on W3.
 `
+
+// compareSection tells a user how to compare the designs on their own stages; README.md carries
+// the same section.
+const compareSection = "## Compare the designs on your own stages\n\n" +
+	"`bench.Compare` runs every design on your own item type and stages, one sub-benchmark a design with stable names " +
+	"(`direct`, `hand`, `pipe`, `pool`, `pool-slice`, `group`), and checks every result of every run against direct " +
+	"calls of your stages: a design that gets an item wrong, or a stage that fails, panics or is not deterministic, fails " +
+	"the benchmark with the design and the item.\n\n" +
+	"```go\n" +
+	"func BenchmarkOrders(b *testing.B) {\n" +
+	"\torders := shop.Cart(10_000) // your own items: []shop.Order\n" +
+	"\tstages := []func(context.Context, shop.Order) (shop.Order, error){shop.Price, shop.Discount, shop.Tax}\n" +
+	"\tbench.Compare(b, orders, stages, bench.CompareGroups(4))\n" +
+	"}\n" +
+	"```\n\n" +
+	"`go test -run '^$' -bench Orders -count 6 . | tee orders.txt` prints one line a design (" + compareSample + "):\n\n" +
+	"```\n" + compareOutput + "```\n\n" +
+	"`bench.CompareWorkers(n)` sets the workers of `direct`, `pool`, `pool-slice` and `group`; `bench.CompareGroups(n)` " +
+	"splits the input over n groups in `group`; `bench.CompareOnly(\"hand\", \"pool\")` runs a subset; " +
+	"`bench.CompareEqual(eq)` replaces `reflect.DeepEqual`; `bench.CheckDesigns` runs the same check once, in a test. " +
+	"Compare `-count 6` runs of two versions with benchstat, or turn the output into tables and SVG charts like these:\n\n" +
+	"    cd bench/peers && go run ./cmd/report -from /path/to/orders.txt -out /path/to/docs\n"
+
+// compareSample says where compareOutput comes from.
+const compareSample = "here one run of bench/internal/shop, which holds this benchmark, on a loaded 2-core machine: the format, not figures to quote"
+
+// compareOutput is what go test printed for BenchmarkOrders.
+const compareOutput = "BenchmarkOrders/direct-2                  140       5107249 ns/op            28.83 B/item             1.400 allocs/item           510.7 ns/item\nBenchmarkOrders/hand-2                     25      26450599 ns/op            31.15 B/item             1.403 allocs/item          2645 ns/item\nBenchmarkOrders/pipe-2                     24      21156609 ns/op            31.15 B/item             1.405 allocs/item          2116 ns/item\nBenchmarkOrders/pool-2                    312       1840634 ns/op            50.89 B/item             1.405 allocs/item           184.1 ns/item\nBenchmarkOrders/pool-slice-2              336       1664732 ns/op           100.9 B/item             1.401 allocs/item           166.5 ns/item\nBenchmarkOrders/group-2                   195       3064610 ns/op            36.51 B/item             1.411 allocs/item           306.5 ns/item\n"

@@ -60,3 +60,34 @@ func TestRebuildRefusesAFileWithoutResults(t *testing.T) {
 	assert.True(t, os.IsNotExist(err), "nothing written")
 	assert.ErrorContains(t, rebuild(filepath.Join(dir, "missing.txt"), dir), "missing.txt")
 }
+
+// -from reads the output of bench.Compare on a user's own stages: a page with the short preface
+// and a section, a table and a chart a benchmark.
+func TestRebuildReadsCompareOutput(t *testing.T) {
+	const out = "pkg: example.com/shop\n" +
+		"BenchmarkOrders/direct-2 100 1 ns/op 28.8 B/item 1.40 allocs/item 57.5 ns/item\n" +
+		"BenchmarkOrders/hand-2 100 1 ns/op 31.1 B/item 1.40 allocs/item 395 ns/item\n" +
+		"BenchmarkOrders/pipe-2 100 1 ns/op 31.2 B/item 1.41 allocs/item 433 ns/item\n"
+	dir := t.TempDir()
+	from := filepath.Join(dir, "orders.txt")
+	require.NoError(t, os.WriteFile(from, []byte(out), 0o644))
+	require.NoError(t, rebuild(from, dir))
+	md, err := os.ReadFile(filepath.Join(dir, "benchmarks.md"))
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(md), comparePreface), "the preface of a Compare page")
+	assert.NotContains(t, string(md), "stagedpipe")
+	assert.Contains(t, string(md), "| hand | 395 | 0% | 31.1 | 1.40 | 6.9× |")
+	assert.Contains(t, string(md), "`pipe` / `hand` (the same pipeline by hand): 1.10×.")
+	_, err = os.Stat(filepath.Join(dir, "charts", "compare-Orders.svg"))
+	assert.NoError(t, err)
+}
+
+// The suites' page tells users how to compare the designs on their own stages, with the output
+// it gives in the format go test prints it.
+func TestPrefaceCarriesTheCompareSection(t *testing.T) {
+	assert.Contains(t, preface, "## Compare the designs on your own stages")
+	assert.Contains(t, preface, "bench.Compare(b, orders, stages, bench.CompareGroups(4))")
+	for _, d := range []string{"direct", "hand", "pipe", "pool", "pool-slice", "group"} {
+		assert.Regexp(t, `(?m)^BenchmarkOrders/`+d+`-2\s+\d+\s+\d+ ns/op\s+.*ns/item`, compareOutput, d)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build race
+
+package shop_test
+
+func init() { raceEnabled = true }
