@@ -58,7 +58,9 @@
 //
 // The event cancels the pipeline's context with itself as the cause, so every stage stops. What
 // happens after it is its consequence and is not reported: a stage func that returns ctx.Err()
-// once cancelled, or a second failing stage.
+// once cancelled, or a second failing stage. Once the end is decided, no user func is called
+// again: no stage func, sink func or loop body is given an item, even one already waiting in a
+// channel (a call already running goes on until it returns; its context is done).
 //
 // Failing fast drops what is in flight: items between stages, and the outputs of stage funcs that
 // succeeded but were not yet delivered, are discarded when the pipeline ends. To keep going past

@@ -93,13 +93,16 @@ func stage[In, Out any](p *Pipeline, kind string, in <-chan In, o options, fn fu
 	return out
 }
 
-// receive ranges over in until it is closed or p is cancelled.
+// receive ranges over in until it is closed or p has ended. Once p has ended it yields nothing
+// more, even when in holds items: the end is checked after every receive, so no user func is
+// given an item after the end is decided (a select between a ready item and a closed Done picks
+// either at random, so the select alone does not keep this).
 func receive[T any](p *Pipeline, in <-chan T) func(func(T) bool) {
 	return func(yield func(T) bool) {
 		for {
 			select {
 			case v, ok := <-in:
-				if !ok || !yield(v) {
+				if !ok || p.ctx.Err() != nil || !yield(v) {
 					return
 				}
 			case <-p.ctx.Done():
