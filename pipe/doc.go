@@ -56,6 +56,12 @@
 //   - the end of the parent context: its cause (context.Cause), as given, unwrapped;
 //   - [Pipeline.Stop], which a sink calls when it has read all it wants: no error.
 //
+// The cause of the pipeline's context (context.Cause of [Pipeline.Context], what a stage func's
+// ctx carries) is that event: the error, the parent's cause, or [ErrStopped] after a stop; after
+// a run to the end, [Pipeline.Wait] cancels the context with [ErrFinished]. ErrStopped and
+// ErrFinished wrap context.Canceled, so errors.Is(context.Cause(ctx), context.Canceled) tells a
+// shutdown from a failure.
+//
 // The event cancels the pipeline's context with itself as the cause, so every stage stops. What
 // happens after it is its consequence and is not reported: a stage func that returns ctx.Err()
 // once cancelled, or a second failing stage. Once the end is decided, no user func is called
