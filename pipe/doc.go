@@ -32,9 +32,9 @@
 //
 // A [Pipeline] (from [New]) owns every goroutine its sources and stages start; the functions that
 // build stages return at once. A stage closes its output channel when its input is closed and its
-// workers are done, or when the pipeline has ended. Every send and receive of a stage also
-// watches the pipeline's context, so an ended pipeline unblocks every stage, whatever its
-// neighbours do, and the emit func of [FlatMap] and [Generate] reports false from then on (even if
+// workers are done, or when the pipeline has ended. Every send and receive of a stage that would
+// block also watches the pipeline's context, so an ended pipeline unblocks every stage, whatever
+// its neighbours do, and the emit func of [FlatMap] and [Generate] reports false from then on (even if
 // the output channel has room): a func that emits many values learns at its next emit that
 // nothing more will be delivered, and should return. The sinks ([ForEach], [Collect], [Reduce],
 // [Drain]) block on the calling goroutine and return only after every goroutine of the pipeline
@@ -89,10 +89,12 @@
 //
 // # Cost
 //
-// Each stage is a channel hop: on a 2-core machine, the bench package's W1 (4 trivial stages)
-// costs 60 to 80 times calling the stage funcs directly (700 to 1,200 ns an item across report
-// runs), and each added stage about 110 to 170 ns (a channel operation and a goroutine wake-up;
-// docs/benchmarks.md has the figures), against a few ns a stage for pool running an
-// fsm.Machine. A stage allocates nothing an item. Use pipe when stages need different
-// concurrency or batching; use pool when they do not.
+// Each stage is a channel hop: a channel operation and, often, a goroutine wake-up, against a few
+// ns a stage for pool running an fsm.Machine (docs/benchmarks.md has the figures). A receive or
+// a send that can go at once goes without a select; only one that would block also waits on the
+// pipeline's end. So pipe costs no more than the same pipeline written by hand, a goroutine a
+// stage with a select on the context at every send and a plain range at every receive:
+// BenchmarkHand measures both in one run (docs/pipe.md has the ratios). A stage allocates
+// nothing an item. Use pipe when stages need different concurrency or batching; use pool when
+// they do not.
 package pipe

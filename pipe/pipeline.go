@@ -62,6 +62,7 @@ var ErrFinished = fmt.Errorf("pipe: the pipeline finished: %w", context.Canceled
 // func that returns ctx.Err() once cancelled, say) is a consequence and is not reported.
 type Pipeline struct {
 	ctx    context.Context
+	done   <-chan struct{} // ctx.Done(), read once
 	cancel context.CancelCauseFunc
 	wg     sync.WaitGroup
 	parts  atomic.Int64 // parts built on the pipeline, to number them
@@ -73,7 +74,7 @@ func New(ctx context.Context) *Pipeline {
 		panic("pipe: New(nil): nil context (use context.Background() or a caller's ctx)")
 	}
 	c, cancel := context.WithCancelCause(ctx)
-	return &Pipeline{ctx: c, cancel: cancel}
+	return &Pipeline{ctx: c, done: c.Done(), cancel: cancel}
 }
 
 // Context returns the context every stage func of p is given. It is cancelled when p fails, is
@@ -147,16 +148,26 @@ func (p *Pipeline) Wait() error {
 	return nil
 }
 
+// ended reports whether p has ended: an atomic load once the context has been cancelled.
+func (p *Pipeline) ended() bool { return p.ctx.Err() != nil }
+
 // send delivers v on out unless p has ended first; it reports whether v was delivered. Once p has
-// ended it reports false, even if out has room.
+// ended it reports false, even if out has room. When out has room, v goes without a select; the
+// select on the end runs only when out is full, so a stage blocked on a full output still ends
+// promptly.
 func send[T any](p *Pipeline, out chan<- T, v T) bool {
-	if p.ctx.Err() != nil {
+	if p.ended() {
 		return false
 	}
 	select {
 	case out <- v:
 		return true
-	case <-p.ctx.Done():
+	default:
+	}
+	select {
+	case out <- v:
+		return true
+	case <-p.done:
 		return false
 	}
 }

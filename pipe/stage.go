@@ -96,16 +96,24 @@ func stage[In, Out any](p *Pipeline, kind string, in <-chan In, o options, fn fu
 // receive ranges over in until it is closed or p has ended. Once p has ended it yields nothing
 // more, even when in holds items: the end is checked after every receive, so no user func is
 // given an item after the end is decided (a select between a ready item and a closed Done picks
-// either at random, so the select alone does not keep this).
+// either at random, so the select alone does not keep this). An item already waiting is taken
+// without a select; the select on the end runs only when in is empty, so a stage blocked on an
+// empty input still ends promptly.
 func receive[T any](p *Pipeline, in <-chan T) func(func(T) bool) {
 	return func(yield func(T) bool) {
 		for {
+			var v T
+			var ok bool
 			select {
-			case v, ok := <-in:
-				if !ok || p.ctx.Err() != nil || !yield(v) {
+			case v, ok = <-in:
+			default:
+				select {
+				case v, ok = <-in:
+				case <-p.done:
 					return
 				}
-			case <-p.ctx.Done():
+			}
+			if !ok || p.ended() || !yield(v) {
 				return
 			}
 		}
