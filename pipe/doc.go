@@ -37,13 +37,25 @@
 // its neighbours do, and the emit func of [FlatMap] and [Generate] reports false from then on (even if
 // the output channel has room): a func that emits many values learns at its next emit that
 // nothing more will be delivered, and should return. The sinks ([ForEach], [Collect], [Reduce],
-// [Drain]) block on the calling goroutine and return only after every goroutine of the pipeline
-// has ended ([Pipeline.Wait], which also releases the pipeline's context from its parent, so a
+// [Drain], [First], [Any], [Every]) block on the calling goroutine and return only after every
+// goroutine of the pipeline has ended ([Pipeline.Wait], which also releases the pipeline's context from its parent, so a
 // long-lived parent keeps nothing of ended pipelines). The bridges [All] and [Values] do the same
 // when their range ends, including by break, which stops the pipeline ([Pipeline.Stop]) first:
 // stopping early never needs draining. The sequence of one All or Values call can be ranged over once; a second range
 // panics. A source built with [FromSeq] runs the sequence on a goroutine of the pipeline and stops
 // it at its next yield.
+//
+// # Sinks
+//
+// A sink reads a channel to its end and returns the pipeline's outcome: [ForEach] calls a func on
+// every item, [Collect] keeps them, [Reduce] folds them, [Drain] discards them. [First], [Any] and
+// [Every] stop the pipeline ([Pipeline.Stop]) as soon as they know their answer (the first item;
+// an item for which the predicate holds; one for which it does not), so they end an endless
+// source too and leave nothing running. ForEach, Any and Every take [Workers]: with Workers(n)
+// their func runs on n goroutines of the pipeline at once (so it must be safe for concurrent
+// use), instead of on the calling goroutine. Reduce keeps one goroutine: its fold is sequential,
+// in the order the items come; the parallel work belongs in the stage before it (see
+// Example_mapReduce, and docs/pipe.md for why pipe has no Catch, Split2 or MapReduce).
 //
 // # Errors: fail fast, first event wins
 //

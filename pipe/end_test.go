@@ -59,6 +59,17 @@ func endCases() []endCase {
 		{kind: "ForEach", workers: 1, sink: true, build: func(p *pipe.Pipeline, in <-chan int, fn func(context.Context, int) error) error {
 			return pipe.ForEach(p, in, fn)
 		}},
+		{kind: "ForEach x3", workers: 3, sink: true, build: func(p *pipe.Pipeline, in <-chan int, fn func(context.Context, int) error) error {
+			return pipe.ForEach(p, in, fn, pipe.Workers(3))
+		}},
+		{kind: "Any x2", workers: 2, sink: true, build: func(p *pipe.Pipeline, in <-chan int, fn func(context.Context, int) error) error {
+			_, err := pipe.Any(p, in, func(ctx context.Context, v int) (bool, error) { return false, fn(ctx, v) }, pipe.Workers(2))
+			return err
+		}},
+		{kind: "Every", workers: 1, sink: true, build: func(p *pipe.Pipeline, in <-chan int, fn func(context.Context, int) error) error {
+			_, err := pipe.Every(p, in, func(ctx context.Context, v int) (bool, error) { return true, fn(ctx, v) })
+			return err
+		}},
 		{kind: "Reduce", workers: 1, sink: true, build: func(p *pipe.Pipeline, in <-chan int, fn func(context.Context, int) error) error {
 			var failed error
 			_, err := pipe.Reduce(p, in, 0, func(acc, v int) int {

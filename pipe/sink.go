@@ -8,16 +8,41 @@ import (
 	"github.com/stagecoach-go/stagecoach/internal/panics"
 )
 
-// ForEach calls fn for every item of in, on the calling goroutine, then waits for the pipeline
-// and returns its outcome ([Pipeline.Wait]). An error fn returns fails the pipeline and is
-// returned, wrapped in a *[StageError]; so is a panic in fn, as a *[PanicError]. ForEach blocks
-// until every goroutine of p has ended. ForEach panics if fn is nil.
-func ForEach[T any](p *Pipeline, in <-chan T, fn func(context.Context, T) error) error {
+// ForEach calls fn for every item of in, then waits for the pipeline and returns its outcome
+// ([Pipeline.Wait]). An error fn returns fails the pipeline and is returned, wrapped in a
+// *[StageError]; so is a panic in fn, as a *[PanicError]. ForEach blocks until every goroutine
+// of p has ended. Of the options, it takes [Workers] and [Name]: with one worker (the default)
+// fn runs on the calling goroutine, in the order of in; with Workers(n), on n goroutines of p at
+// once, so fn must be safe for concurrent use, and a runtime.Goexit in fn fails the pipeline
+// without ending the calling goroutine. ForEach panics if fn is nil.
+func ForEach[T any](p *Pipeline, in <-chan T, fn func(context.Context, T) error, opts ...Option) error {
 	if fn == nil {
 		panic("pipe: ForEach: nil func")
 	}
 	mustInput(in)
-	return sink(p.part("ForEach", ""), in, fn)
+	o := newOptions(opts)
+	return sinkN(p.part("ForEach", o.name), in, o.workers, fn)
+}
+
+// sinkN runs fn on every item of in on workers goroutines, then waits for the pipeline: on the
+// calling goroutine when workers is 1, else on goroutines of the pipeline, which handles their
+// panics as it does a stage's.
+func sinkN[T any](pt *part, in <-chan T, workers int, fn func(context.Context, T) error) error {
+	if workers == 1 {
+		return sink(pt, in, fn)
+	}
+	p := pt.p
+	for range workers {
+		pt.spawn(func() {
+			for v := range receive(p, in) {
+				if err := fn(p.ctx, v); err != nil {
+					pt.fail(err)
+					return
+				}
+			}
+		})
+	}
+	return p.Wait()
 }
 
 // sink runs fn on every item of in on the calling goroutine, then waits for the pipeline. A panic
