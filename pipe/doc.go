@@ -99,6 +99,15 @@
 // goroutine (a sink func, a loop body) the goroutine then exits, as Goexit means, after every
 // goroutine of the pipeline has ended.
 //
+// # Misuse panics
+//
+// A programming error panics at the call that makes it, with a message that names the function
+// and the bad value: a nil context in [New] (the one function that takes a context: every other
+// gets it from its Pipeline), a nil *Pipeline, a nil func, a nil input channel ("pipe: Map: nil
+// input channel of int": a nil channel would block its stage forever), an option out of range
+// ([Workers], [Buffer], [Window], [Name]). A sink that ends with an error returns what it had so
+// far with it: [Collect] the items it collected, [Reduce] the fold of the items it received.
+//
 // # Cost
 //
 // Each stage is a channel hop: a channel operation and, often, a goroutine wake-up, against a few

@@ -11,7 +11,7 @@ import (
 // returns the zero value and false, with the outcome (nil, or the error that ended it). First
 // blocks until every goroutine of p has ended.
 func First[T any](p *Pipeline, in <-chan T) (T, bool, error) {
-	mustInput(in)
+	mustInput("First", in)
 	var first T
 	found := false
 	err := sink(p.part("First", ""), in, func(_ context.Context, v T) error {
@@ -48,7 +48,7 @@ func Every[T any](p *Pipeline, in <-chan T, pred func(context.Context, T) (bool,
 
 // search reports whether pred gives want for some item of in, stopping the pipeline at the first.
 func search[T any](p *Pipeline, kind string, in <-chan T, pred func(context.Context, T) (bool, error), want bool, opts []Option) (bool, error) {
-	mustInput(in)
+	mustInput(kind, in)
 	o := newOptions(opts)
 	var found atomic.Bool
 	err := sinkN(p.part(kind, o.name), in, o.workers, func(ctx context.Context, v T) error {

@@ -93,6 +93,9 @@ type part struct {
 
 // part numbers a new part of p of the given kind; name is the one given with [Name], if any.
 func (p *Pipeline) part(kind, name string) *part {
+	if p == nil {
+		panic(fmt.Sprintf("pipe: %s: nil *Pipeline (make one with pipe.New)", kind))
+	}
 	return &part{p: p, kind: kind, n: p.parts.Add(1), name: name}
 }
 

@@ -68,7 +68,7 @@ func FlatMap[In, Out any](p *Pipeline, in <-chan In, fn func(ctx context.Context
 // stage runs fn over in on o.workers goroutines of p and returns the stage's output channel,
 // which is closed once every worker has ended.
 func stage[In, Out any](p *Pipeline, kind string, in <-chan In, o options, fn func(context.Context, In, func(Out) bool) error) <-chan Out {
-	mustInput(in)
+	mustInput(kind, in)
 	pt := p.part(kind, o.name)
 	out := make(chan Out, o.buffer)
 	if o.ordered && o.workers > 1 {
@@ -120,8 +120,10 @@ func receive[T any](p *Pipeline, in <-chan T) func(func(T) bool) {
 	}
 }
 
-func mustInput[T any](in <-chan T) {
+// mustInput panics if in is nil, naming the function it was given to: a nil channel would block
+// its stage forever.
+func mustInput[T any](kind string, in <-chan T) {
 	if in == nil {
-		panic(fmt.Sprintf("pipe: nil input channel of %T", *new(T)))
+		panic(fmt.Sprintf("pipe: %s: nil input channel of %T", kind, *new(T)))
 	}
 }
