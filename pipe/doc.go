@@ -91,13 +91,14 @@
 // A panic in a user func on a goroutine of the pipeline (a source's sequence or generator, a stage
 // func) is recovered there, with its stack, and fails the pipeline with a *[PanicError]: a
 // goroutine the pipeline owns must not crash the program, and the panic is reported where the
-// pipeline's result is read. A panic in a sink func ([ForEach], [Reduce]) does the same, on the
-// caller's goroutine: the sink returns it. A panic in the loop body of a range over [All] or
+// pipeline's result is read. A panic in a sink func ([ForEach], [Reduce], the predicate of [Any]
+// or [Every]) does the same, on the caller's goroutine (or, with [Workers], on the pipeline's):
+// the sink returns it. A panic in the loop body of a range over [All] or
 // [Values] is the caller's own: the pipeline fails with it and ends, and the panic goes on on the
 // caller's goroutine, as it would in a plain loop. A user func that calls runtime.Goexit (what
 // testing.T.FailNow does) fails the pipeline with [ErrGoexit] and hangs nothing; on the caller's
-// goroutine (a sink func, a loop body) the goroutine then exits, as Goexit means, after every
-// goroutine of the pipeline has ended.
+// goroutine (a sink func with one worker, a loop body) the goroutine then exits, as Goexit means,
+// after every goroutine of the pipeline has ended.
 //
 // # Misuse panics
 //
