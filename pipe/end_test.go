@@ -70,6 +70,25 @@ func endCases() []endCase {
 			_, err := pipe.Every(p, in, func(ctx context.Context, v int) (bool, error) { return true, fn(ctx, v) })
 			return err
 		}},
+		{kind: "Values loop body", workers: 1, sink: true, build: func(p *pipe.Pipeline, in <-chan int, fn func(context.Context, int) error) error {
+			for v := range pipe.Values(p, in) {
+				if err := fn(p.Context(), v); err != nil {
+					return err // the break stops the pipeline: the loop body's error is its own
+				}
+			}
+			return p.Wait()
+		}},
+		{kind: "All loop body", workers: 1, sink: true, build: func(p *pipe.Pipeline, in <-chan int, fn func(context.Context, int) error) error {
+			for v, err := range pipe.All(p, in) {
+				if err != nil {
+					return err
+				}
+				if err := fn(p.Context(), v); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
 		{kind: "Reduce", workers: 1, sink: true, build: func(p *pipe.Pipeline, in <-chan int, fn func(context.Context, int) error) error {
 			var failed error
 			_, err := pipe.Reduce(p, in, 0, func(acc, v int) int {
