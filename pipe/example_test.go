@@ -302,3 +302,21 @@ func Example_mapReduce() {
 	// to 3
 	// <nil>
 }
+
+// ExampleErrStopped tells a shutdown from a failure in a source: once First has its item it stops
+// the pipeline, and the cause the generator sees is ErrStopped, a context.Canceled.
+func ExampleErrStopped() {
+	p := pipe.New(context.Background())
+	naturals := pipe.Generate(p, func(ctx context.Context, emit func(int) bool) error {
+		for i := 1; emit(i); i++ {
+		}
+		cause := context.Cause(ctx)
+		fmt.Println("generator:", cause, errors.Is(cause, context.Canceled), cause == pipe.ErrStopped)
+		return nil
+	})
+	n, ok, err := pipe.First(p, naturals)
+	fmt.Println(n, ok, err)
+	// Output:
+	// generator: pipe: stopped early: context canceled true true
+	// 1 true <nil>
+}
