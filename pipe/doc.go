@@ -34,16 +34,16 @@
 // build stages return at once. A stage closes its output channel when its input is closed and its
 // workers are done, or when the pipeline has ended. Every send and receive of a stage that would
 // block also watches the pipeline's context, so an ended pipeline unblocks every stage, whatever
-// its neighbours do, and the emit func of [FlatMap] and [Generate] reports false from then on (even if
-// the output channel has room): a func that emits many values learns at its next emit that
+// its neighbours do, and the emit func of [FlatMap] and [Generate] reports false from then on (even
+// if the output channel has room): a func that emits many values learns at its next emit that
 // nothing more will be delivered, and should return. The sinks ([ForEach], [Collect], [Reduce],
 // [Drain], [First], [Any], [Every]) block on the calling goroutine and return only after every
-// goroutine of the pipeline has ended ([Pipeline.Wait], which also releases the pipeline's context from its parent, so a
-// long-lived parent keeps nothing of ended pipelines). The bridges [All] and [Values] do the same
-// when their range ends, including by break, which stops the pipeline ([Pipeline.Stop]) first:
-// stopping early never needs draining. The sequence of one All or Values call can be ranged over once; a second range
-// panics. A source built with [FromSeq] runs the sequence on a goroutine of the pipeline and stops
-// it at its next yield.
+// goroutine of the pipeline has ended ([Pipeline.Wait], which also releases the pipeline's context
+// from its parent, so a long-lived parent keeps nothing of ended pipelines). The bridges [All] and
+// [Values] do the same when their range ends, including by break, which stops the pipeline
+// ([Pipeline.Stop]) first: stopping early never needs draining. The sequence of one All or Values
+// call can be ranged over once; a second range panics. A source built with [FromSeq] runs the
+// sequence on a goroutine of the pipeline and stops it at its next yield.
 //
 // # Sinks
 //
