@@ -133,3 +133,31 @@ func TestForEachWorkersExactlyOnce(t *testing.T) {
 		}
 	})
 }
+
+// A pipeline that fails before its first item reaches First, Any or Every gives their zero answer
+// and the error.
+func TestSearchesReturnTheFailure(t *testing.T) {
+	boom := errors.New("boom")
+	failing := func(p *pipe.Pipeline) <-chan int {
+		return pipe.Map(p, pipe.From(p, 1, 2, 3), func(context.Context, int) (int, error) { return 0, boom })
+	}
+	t.Run("First", func(t *testing.T) {
+		p := pipe.New(context.Background())
+		v, ok, err := pipe.First(p, failing(p))
+		assert.Equal(t, 0, v)
+		assert.False(t, ok)
+		assert.ErrorIs(t, err, boom)
+	})
+	t.Run("Any", func(t *testing.T) {
+		p := pipe.New(context.Background())
+		got, err := pipe.Any(p, failing(p), func(context.Context, int) (bool, error) { return true, nil })
+		assert.False(t, got)
+		assert.ErrorIs(t, err, boom)
+	})
+	t.Run("Every", func(t *testing.T) {
+		p := pipe.New(context.Background())
+		got, err := pipe.Every(p, failing(p), func(context.Context, int) (bool, error) { return true, nil })
+		assert.False(t, got, "not true for every item: the run failed")
+		assert.ErrorIs(t, err, boom)
+	})
+}
