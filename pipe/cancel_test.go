@@ -187,3 +187,42 @@ func TestWaitReleasesTheContext(t *testing.T) {
 		assert.NoError(t, p.Wait(), "a second Wait reports the same")
 	})
 }
+
+// The cause of a pipeline's context after a normal end is ErrFinished, and after a stop (Stop, or
+// a break out of Values or All) ErrStopped, as a stage func still running sees it: both wrap
+// context.Canceled, so errors.Is(context.Cause(ctx), context.Canceled) tells a shutdown from a
+// failure; neither is the pipeline's error.
+func TestEndCausesWrapCanceled(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		opts, _ := drawStageOptions(t, "map")
+		n := rapid.IntRange(1, 40).Draw(t, "items")
+		stop := n > 1 && rapid.Bool().Draw(t, "stop early")
+		p := pipe.New(t.Context())
+		entered, seen := make(chan struct{}), make(chan error, 1)
+		out := pipe.Map(p, pipe.FromSlice(p, ints(n)), func(ctx context.Context, v int) (int, error) {
+			if stop && v == n-1 {
+				close(entered)
+				<-ctx.Done()
+				seen <- context.Cause(ctx)
+			}
+			return v, nil
+		}, opts...)
+		read := 0
+		for range pipe.Values(p, out) {
+			if read++; stop && read == n-1 {
+				<-entered // the last item's func runs, and sees the stop
+				break
+			}
+		}
+		require.NoError(t, p.Wait(), "a stop or a normal end is not an error")
+		cause := context.Cause(p.Context())
+		assert.ErrorIs(t, cause, context.Canceled)
+		if stop {
+			assert.Equal(t, pipe.ErrStopped, cause)
+			assert.Equal(t, pipe.ErrStopped, <-seen, "the cause a running stage func sees")
+			return
+		}
+		assert.Equal(t, n, read)
+		assert.Equal(t, pipe.ErrFinished, cause)
+	})
+}

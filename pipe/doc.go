@@ -32,18 +32,30 @@
 //
 // A [Pipeline] (from [New]) owns every goroutine its sources and stages start; the functions that
 // build stages return at once. A stage closes its output channel when its input is closed and its
-// workers are done, or when the pipeline has ended. Every send and receive of a stage also
-// watches the pipeline's context, so an ended pipeline unblocks every stage, whatever its
-// neighbours do, and the emit func of [FlatMap] and [Generate] reports false from then on (even if
-// the output channel has room): a func that emits many values learns at its next emit that
+// workers are done, or when the pipeline has ended. Every send and receive of a stage that would
+// block also watches the pipeline's context, so an ended pipeline unblocks every stage, whatever
+// its neighbours do, and the emit func of [FlatMap] and [Generate] reports false from then on (even
+// if the output channel has room): a func that emits many values learns at its next emit that
 // nothing more will be delivered, and should return. The sinks ([ForEach], [Collect], [Reduce],
-// [Drain]) block on the calling goroutine and return only after every goroutine of the pipeline
-// has ended ([Pipeline.Wait], which also releases the pipeline's context from its parent, so a
-// long-lived parent keeps nothing of ended pipelines). The bridges [All] and [Values] do the same
-// when their range ends, including by break, which stops the pipeline ([Pipeline.Stop]) first:
-// stopping early never needs draining. The sequence of one All or Values call can be ranged over once; a second range
-// panics. A source built with [FromSeq] runs the sequence on a goroutine of the pipeline and stops
-// it at its next yield.
+// [Drain], [First], [Any], [Every]) block on the calling goroutine and return only after every
+// goroutine of the pipeline has ended ([Pipeline.Wait], which also releases the pipeline's context
+// from its parent, so a long-lived parent keeps nothing of ended pipelines). The bridges [All] and
+// [Values] do the same when their range ends, including by break, which stops the pipeline
+// ([Pipeline.Stop]) first: stopping early never needs draining. The sequence of one All or Values
+// call can be ranged over once; a second range panics. A source built with [FromSeq] runs the
+// sequence on a goroutine of the pipeline and stops it at its next yield.
+//
+// # Sinks
+//
+// A sink reads a channel to its end and returns the pipeline's outcome: [ForEach] calls a func on
+// every item, [Collect] keeps them, [Reduce] folds them, [Drain] discards them. [First], [Any] and
+// [Every] stop the pipeline ([Pipeline.Stop]) as soon as they know their answer (the first item;
+// an item for which the predicate holds; one for which it does not), so they end an endless
+// source too and leave nothing running. ForEach, Any and Every take [Workers]: with Workers(n)
+// their func runs on n goroutines of the pipeline at once (so it must be safe for concurrent
+// use), instead of on the calling goroutine. Reduce keeps one goroutine: its fold is sequential,
+// in the order the items come; the parallel work belongs in the stage before it (see
+// Example_mapReduce, and docs/pipe.md for why pipe has no Catch, Split2 or MapReduce).
 //
 // # Errors: fail fast, first event wins
 //
@@ -56,9 +68,17 @@
 //   - the end of the parent context: its cause (context.Cause), as given, unwrapped;
 //   - [Pipeline.Stop], which a sink calls when it has read all it wants: no error.
 //
+// The cause of the pipeline's context (context.Cause of [Pipeline.Context], what a stage func's
+// ctx carries) is that event: the error, the parent's cause, or [ErrStopped] after a stop; after
+// a run to the end, [Pipeline.Wait] cancels the context with [ErrFinished]. ErrStopped and
+// ErrFinished wrap context.Canceled, so errors.Is(context.Cause(ctx), context.Canceled) tells a
+// shutdown from a failure.
+//
 // The event cancels the pipeline's context with itself as the cause, so every stage stops. What
 // happens after it is its consequence and is not reported: a stage func that returns ctx.Err()
-// once cancelled, or a second failing stage.
+// once cancelled, or a second failing stage. Once the end is decided, no user func is called
+// again: no stage func, sink func or loop body is given an item, even one already waiting in a
+// channel (a call already running goes on until it returns; its context is done).
 //
 // Failing fast drops what is in flight: items between stages, and the outputs of stage funcs that
 // succeeded but were not yet delivered, are discarded when the pipeline ends. To keep going past
@@ -71,20 +91,32 @@
 // A panic in a user func on a goroutine of the pipeline (a source's sequence or generator, a stage
 // func) is recovered there, with its stack, and fails the pipeline with a *[PanicError]: a
 // goroutine the pipeline owns must not crash the program, and the panic is reported where the
-// pipeline's result is read. A panic in a sink func ([ForEach], [Reduce]) does the same, on the
-// caller's goroutine: the sink returns it. A panic in the loop body of a range over [All] or
+// pipeline's result is read. A panic in a sink func ([ForEach], [Reduce], the predicate of [Any]
+// or [Every]) does the same, on the caller's goroutine (or, with [Workers], on the pipeline's):
+// the sink returns it. A panic in the loop body of a range over [All] or
 // [Values] is the caller's own: the pipeline fails with it and ends, and the panic goes on on the
 // caller's goroutine, as it would in a plain loop. A user func that calls runtime.Goexit (what
 // testing.T.FailNow does) fails the pipeline with [ErrGoexit] and hangs nothing; on the caller's
-// goroutine (a sink func, a loop body) the goroutine then exits, as Goexit means, after every
-// goroutine of the pipeline has ended.
+// goroutine (a sink func with one worker, a loop body) the goroutine then exits, as Goexit means,
+// after every goroutine of the pipeline has ended.
+//
+// # Misuse panics
+//
+// A programming error panics at the call that makes it, with a message that names the function
+// and the bad value: a nil context in [New] (the one function that takes a context: every other
+// gets it from its Pipeline), a nil *Pipeline, a nil func, a nil input channel ("pipe: Map: nil
+// input channel of int": a nil channel would block its stage forever), an option out of range
+// ([Workers], [Buffer], [Window], [Name]). A sink that ends with an error returns what it had so
+// far with it: [Collect] the items it collected, [Reduce] the fold of the items it received.
 //
 // # Cost
 //
-// Each stage is a channel hop: on a 2-core machine, the bench package's W1 (4 trivial stages)
-// costs 60 to 80 times calling the stage funcs directly (700 to 1,200 ns an item across report
-// runs), and each added stage about 110 to 170 ns (a channel operation and a goroutine wake-up;
-// docs/benchmarks.md has the figures), against a few ns a stage for pool running an
-// fsm.Machine. A stage allocates nothing an item. Use pipe when stages need different
-// concurrency or batching; use pool when they do not.
+// Each stage is a channel hop: a channel operation and, often, a goroutine wake-up, against a few
+// ns a stage for pool running an fsm.Machine (docs/benchmarks.md has the figures). A receive or
+// a send that can go at once goes without a select; only one that would block also waits on the
+// pipeline's end. So pipe costs no more than the same pipeline written by hand, a goroutine a
+// stage with a select on the context at every send and a plain range at every receive:
+// BenchmarkHand measures both in one run (docs/pipe.md has the ratios). A stage allocates
+// nothing an item. Use pipe when stages need different concurrency or batching; use pool when
+// they do not.
 package pipe

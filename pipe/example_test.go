@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -217,4 +218,105 @@ func Example_chat() {
 	// 3 stored
 	// ann sees: [09:00:02 bob: what the h**k, ann]
 	// bob sees: [09:00:01 ann: hi bob 09:00:03 ann: d**n right]
+}
+
+// ExampleFirst takes the first match of an endless search: First stops the pipeline as soon as it
+// has it, so the generator and the stage end.
+func ExampleFirst() {
+	p := pipe.New(context.Background())
+	naturals := pipe.Generate(p, func(_ context.Context, emit func(int) bool) error {
+		for i := 1; emit(i); i++ {
+		}
+		return nil
+	})
+	squares := pipe.Map(p, naturals, func(_ context.Context, n int) (int, error) { return n * n, nil })
+	big := pipe.Filter(p, squares, func(_ context.Context, n int) (bool, error) { return n > 500, nil })
+	n, ok, err := pipe.First(p, big)
+	fmt.Println(n, ok, err)
+	fmt.Println(errors.Is(context.Cause(p.Context()), context.Canceled))
+	// Output:
+	// 529 true <nil>
+	// true
+}
+
+func ExampleAny() {
+	p := pipe.New(context.Background())
+	found, err := pipe.Any(p, pipe.From(p, "ok", "ok", "bad", "ok"), func(_ context.Context, s string) (bool, error) {
+		return s == "bad", nil
+	}, pipe.Workers(2))
+	fmt.Println(found, err)
+	// Output: true <nil>
+}
+
+func ExampleEvery() {
+	p := pipe.New(context.Background())
+	all, err := pipe.Every(p, pipe.From(p, 2, 4, 7, 8), func(_ context.Context, n int) (bool, error) {
+		return n%2 == 0, nil
+	})
+	fmt.Println(all, err)
+	// Output: false <nil>
+}
+
+// ExampleForEach_workers runs a sink func on three goroutines at once; it must then be safe for
+// concurrent use.
+func ExampleForEach_workers() {
+	p := pipe.New(context.Background())
+	var mu sync.Mutex
+	total := 0
+	err := pipe.ForEach(p, pipe.FromSlice(p, []int{1, 2, 3, 4, 5}), func(_ context.Context, n int) error {
+		mu.Lock()
+		defer mu.Unlock()
+		total += n
+		return nil
+	}, pipe.Workers(3))
+	fmt.Println(total, err)
+	// Output: 15 <nil>
+}
+
+// Example_mapReduce counts words the way a MapReduce does, with no combinator of its own: a
+// FlatMap on several workers splits the lines (the costly part, in parallel), and a Reduce folds
+// the words into a map on one goroutine.
+func Example_mapReduce() {
+	p := pipe.New(context.Background())
+	lines := pipe.From(p, "to be or not to be", "that is the question", "to be")
+	words := pipe.FlatMap(p, lines, func(_ context.Context, line string, emit func(string) bool) error {
+		for _, w := range strings.Fields(line) {
+			if !emit(w) {
+				break
+			}
+		}
+		return nil
+	}, pipe.Workers(3))
+	counts, err := pipe.Reduce(p, words, map[string]int{}, func(m map[string]int, w string) map[string]int {
+		m[w]++
+		return m
+	})
+	for _, w := range slices.Sorted(maps.Keys(counts)) {
+		if counts[w] > 1 {
+			fmt.Println(w, counts[w])
+		}
+	}
+	fmt.Println(err)
+	// Output:
+	// be 3
+	// to 3
+	// <nil>
+}
+
+// ExampleErrStopped tells a shutdown from a failure in a source: once First has its item it stops
+// the pipeline, and the cause the generator sees is ErrStopped, a context.Canceled.
+func ExampleErrStopped() {
+	p := pipe.New(context.Background())
+	naturals := pipe.Generate(p, func(ctx context.Context, emit func(int) bool) error {
+		for i := 1; emit(i); i++ {
+		}
+		cause := context.Cause(ctx)
+		fmt.Println("generator:", cause, errors.Is(cause, context.Canceled), cause == pipe.ErrStopped)
+		return nil
+	})
+	n, ok, err := pipe.First(p, naturals)
+	fmt.Println(n, ok, err)
+	// Output:
+	// generator: pipe: stopped early: context canceled true true
+	// 1 true <nil>
 }

@@ -10,7 +10,7 @@ import (
 // order; it is closed once all of ins are. Merge returns at once; its goroutines belong to p.
 func Merge[T any](p *Pipeline, ins ...<-chan T) <-chan T {
 	for _, in := range ins {
-		mustInput(in)
+		mustInput("Merge", in)
 	}
 	pt := p.part("Merge", "")
 	out := make(chan T, DefaultBuffer)
@@ -38,7 +38,7 @@ func Tee[T any](p *Pipeline, in <-chan T, n int) []<-chan T {
 	if n < 1 {
 		panic(fmt.Sprintf("pipe: Tee(..., n=%d): must be at least 1", n))
 	}
-	mustInput(in)
+	mustInput("Tee", in)
 	pt := p.part("Tee", "")
 	outs := make([]chan T, n)
 	ro := make([]<-chan T, n)
@@ -74,7 +74,7 @@ func Batch[T any](p *Pipeline, in <-chan T, size int, maxWait time.Duration) <-c
 	if maxWait < 0 {
 		panic(fmt.Sprintf("pipe: Batch(..., maxWait=%v): must not be negative", maxWait))
 	}
-	mustInput(in)
+	mustInput("Batch", in)
 	pt := p.part("Batch", "")
 	out := make(chan []T, DefaultBuffer)
 	pt.spawn(func() {

@@ -2,7 +2,8 @@ package pipe
 
 import "fmt"
 
-// An Option configures a stage.
+// An Option configures a stage, or a sink that takes options ([ForEach], [Any], [Every]: they
+// use Workers and Name, and ignore the others).
 type Option interface{ apply(*options) }
 
 type options struct {
@@ -40,8 +41,8 @@ type optionFunc func(*options)
 
 func (f optionFunc) apply(o *options) { f(o) }
 
-// Workers runs the stage func on n goroutines at once (default 1: see the package documentation
-// for why). Workers panics if n is below 1.
+// Workers runs the stage func, or the sink func of [ForEach], [Any] and [Every], on n goroutines
+// at once (default 1: see the package documentation for why). Workers panics if n is below 1.
 func Workers(n int) Option {
 	if n < 1 {
 		panic(fmt.Sprintf("pipe: Workers(%d): must be at least 1", n))

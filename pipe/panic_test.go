@@ -97,6 +97,29 @@ var places = map[string]place{
 			return err
 		})
 	}},
+	"ForEach func on workers": {"ForEach #2", func(p *pipe.Pipeline, fault func()) error {
+		f := faultAt3(fault)
+		return pipe.ForEach(p, pipe.FromSlice(p, ints(10)), func(ctx context.Context, v int) error {
+			_, err := f(ctx, v)
+			return err
+		}, pipe.Workers(3))
+	}},
+	"Any pred": {"Any #2", func(p *pipe.Pipeline, fault func()) error {
+		f := faultAt3(fault)
+		_, err := pipe.Any(p, pipe.FromSlice(p, ints(10)), func(ctx context.Context, v int) (bool, error) {
+			_, err := f(ctx, v)
+			return false, err
+		})
+		return err
+	}},
+	"Every pred on workers": {"Every #2", func(p *pipe.Pipeline, fault func()) error {
+		f := faultAt3(fault)
+		_, err := pipe.Every(p, pipe.FromSlice(p, ints(10)), func(ctx context.Context, v int) (bool, error) {
+			_, err := f(ctx, v)
+			return true, err
+		}, pipe.Workers(2))
+		return err
+	}},
 	"Reduce func": {"Reduce #2", func(p *pipe.Pipeline, fault func()) error {
 		_, err := pipe.Reduce(p, pipe.FromSlice(p, ints(10)), 0, func(acc, v int) int {
 			if v == 3 {
@@ -189,7 +212,7 @@ func TestGoexitAnywhereFailsThePipeline(t *testing.T) {
 			p := pipe.New(context.Background())
 			panicked, exited, err := outcome(p, pl, runtime.Goexit)
 			assert.Nil(t, panicked)
-			onCaller := map[string]bool{"ForEach func": true, "Reduce func": true, "All loop body": true, "Values loop body": true}[name]
+			onCaller := map[string]bool{"ForEach func": true, "Any pred": true, "Reduce func": true, "All loop body": true, "Values loop body": true}[name]
 			assert.Equal(t, onCaller, exited, "only Goexit on the caller's goroutine ends it")
 			if exited {
 				assert.NoError(t, goleak.Find(), "the pipeline ended before the caller's goroutine did")

@@ -2,7 +2,6 @@ package pipe
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -41,13 +40,17 @@ func (e *StageError) Format(f fmt.State, verb rune) {
 	_, _ = fmt.Fprintf(f, fmt.FormatString(f, verb), e.Error())
 }
 
-// errStopped is the cause of a pipeline's context once a sink has stopped it early; it is not an
-// error of the pipeline.
-var errStopped = errors.New("pipe: stopped by its sink")
+// ErrStopped is the cause of a pipeline's context (context.Cause of [Pipeline.Context]) once
+// [Pipeline.Stop] has ended it: a sink that had all it wanted, or a break out of a range over
+// [All] or [Values]. It is not an error of the pipeline: Wait returns nil. It wraps
+// context.Canceled, so a stage func that tells shutdown from failure with
+// errors.Is(context.Cause(ctx), context.Canceled) sees a shutdown.
+var ErrStopped = fmt.Errorf("pipe: stopped early: %w", context.Canceled)
 
-// errEnded is the cause of a pipeline's context once Wait has seen it run to its end: Wait
-// cancels the context then, so that its parent lets go of it. It is not an error either.
-var errEnded = errors.New("pipe: the pipeline has ended")
+// ErrFinished is the cause of a pipeline's context once [Pipeline.Wait] has seen it run to its
+// end: Wait cancels the context then, so that its parent lets go of it. It is not an error
+// either, and it wraps context.Canceled as [ErrStopped] does.
+var ErrFinished = fmt.Errorf("pipe: the pipeline finished: %w", context.Canceled)
 
 // A Pipeline is the scope every stage of one pipeline runs in: it owns the stages' goroutines,
 // records the first error, and cancels every stage when that error happens or a sink stops early.
@@ -59,6 +62,7 @@ var errEnded = errors.New("pipe: the pipeline has ended")
 // func that returns ctx.Err() once cancelled, say) is a consequence and is not reported.
 type Pipeline struct {
 	ctx    context.Context
+	done   <-chan struct{} // ctx.Done(), read once
 	cancel context.CancelCauseFunc
 	wg     sync.WaitGroup
 	parts  atomic.Int64 // parts built on the pipeline, to number them
@@ -70,12 +74,13 @@ func New(ctx context.Context) *Pipeline {
 		panic("pipe: New(nil): nil context (use context.Background() or a caller's ctx)")
 	}
 	c, cancel := context.WithCancelCause(ctx)
-	return &Pipeline{ctx: c, cancel: cancel}
+	return &Pipeline{ctx: c, done: c.Done(), cancel: cancel}
 }
 
 // Context returns the context every stage func of p is given. It is cancelled when p fails, is
 // stopped, or its parent ends, and at the latest when [Pipeline.Wait] returns, which releases it
-// from its parent (a long-lived parent does not keep ended pipelines' contexts).
+// from its parent (a long-lived parent does not keep ended pipelines' contexts). Its cause
+// (context.Cause) tells why: the first error, the parent's cause, [ErrStopped] or [ErrFinished].
 func (p *Pipeline) Context() context.Context { return p.ctx }
 
 // part is one part built on a pipeline (a source, a stage, a fan, a sink), named for its errors.
@@ -88,6 +93,9 @@ type part struct {
 
 // part numbers a new part of p of the given kind; name is the one given with [Name], if any.
 func (p *Pipeline) part(kind, name string) *part {
+	if p == nil {
+		panic(fmt.Sprintf("pipe: %s: nil *Pipeline (make one with pipe.New)", kind))
+	}
 	return &part{p: p, kind: kind, n: p.parts.Add(1), name: name}
 }
 
@@ -126,8 +134,9 @@ func (pt *part) fail(err error) {
 }
 
 // Stop cancels every stage of p without failing it: what a sink does when it has read all it
-// wants. It does not wait; [Pipeline.Wait] does. An error after Stop is not reported.
-func (p *Pipeline) Stop() { p.cancel(errStopped) }
+// wants. The cause of p's context is then [ErrStopped], unless p had ended already. It does not
+// wait; [Pipeline.Wait] does. An error after Stop is not reported.
+func (p *Pipeline) Stop() { p.cancel(ErrStopped) }
 
 // Wait blocks until every goroutine of p has ended and returns p's outcome: nil if p ran to its
 // end or was stopped with [Pipeline.Stop] first; else the first error, a *[StageError] wrapping a
@@ -135,23 +144,33 @@ func (p *Pipeline) Stop() { p.cancel(errStopped) }
 // (context.Cause), if it ended first.
 func (p *Pipeline) Wait() error {
 	p.wg.Wait()
-	p.cancel(errEnded) // release the context; the first cause wins, so an outcome stays as it was
-	if err := context.Cause(p.ctx); err != errStopped && err != errEnded {
+	p.cancel(ErrFinished) // release the context; the first cause wins, so an outcome stays as it was
+	if err := context.Cause(p.ctx); err != ErrStopped && err != ErrFinished {
 		return err
 	}
 	return nil
 }
 
+// ended reports whether p has ended: an atomic load once the context has been cancelled.
+func (p *Pipeline) ended() bool { return p.ctx.Err() != nil }
+
 // send delivers v on out unless p has ended first; it reports whether v was delivered. Once p has
-// ended it reports false, even if out has room.
+// ended it reports false, even if out has room. When out has room, v goes without a select; the
+// select on the end runs only when out is full, so a stage blocked on a full output still ends
+// promptly.
 func send[T any](p *Pipeline, out chan<- T, v T) bool {
-	if p.ctx.Err() != nil {
+	if p.ended() {
 		return false
 	}
 	select {
 	case out <- v:
 		return true
-	case <-p.ctx.Done():
+	default:
+	}
+	select {
+	case out <- v:
+		return true
+	case <-p.done:
 		return false
 	}
 }

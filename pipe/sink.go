@@ -8,16 +8,41 @@ import (
 	"github.com/stagecoach-go/stagecoach/internal/panics"
 )
 
-// ForEach calls fn for every item of in, on the calling goroutine, then waits for the pipeline
-// and returns its outcome ([Pipeline.Wait]). An error fn returns fails the pipeline and is
-// returned, wrapped in a *[StageError]; so is a panic in fn, as a *[PanicError]. ForEach blocks
-// until every goroutine of p has ended. ForEach panics if fn is nil.
-func ForEach[T any](p *Pipeline, in <-chan T, fn func(context.Context, T) error) error {
+// ForEach calls fn for every item of in, then waits for the pipeline and returns its outcome
+// ([Pipeline.Wait]). An error fn returns fails the pipeline and is returned, wrapped in a
+// *[StageError]; so is a panic in fn, as a *[PanicError]. ForEach blocks until every goroutine
+// of p has ended. Of the options, it takes [Workers] and [Name]: with one worker (the default)
+// fn runs on the calling goroutine, in the order of in; with Workers(n), on n goroutines of p at
+// once, so fn must be safe for concurrent use, and a runtime.Goexit in fn fails the pipeline
+// without ending the calling goroutine. ForEach panics if fn is nil.
+func ForEach[T any](p *Pipeline, in <-chan T, fn func(context.Context, T) error, opts ...Option) error {
 	if fn == nil {
 		panic("pipe: ForEach: nil func")
 	}
-	mustInput(in)
-	return sink(p.part("ForEach", ""), in, fn)
+	mustInput("ForEach", in)
+	o := newOptions(opts)
+	return sinkN(p.part("ForEach", o.name), in, o.workers, fn)
+}
+
+// sinkN runs fn on every item of in on workers goroutines, then waits for the pipeline: on the
+// calling goroutine when workers is 1, else on goroutines of the pipeline, which handles their
+// panics as it does a stage's.
+func sinkN[T any](pt *part, in <-chan T, workers int, fn func(context.Context, T) error) error {
+	if workers == 1 {
+		return sink(pt, in, fn)
+	}
+	p := pt.p
+	for range workers {
+		pt.spawn(func() {
+			for v := range receive(p, in) {
+				if err := fn(p.ctx, v); err != nil {
+					pt.fail(err)
+					return
+				}
+			}
+		})
+	}
+	return p.Wait()
 }
 
 // sink runs fn on every item of in on the calling goroutine, then waits for the pipeline. A panic
@@ -45,7 +70,7 @@ func sink[T any](pt *part, in <-chan T, fn func(context.Context, T) error) (err 
 // Collect returns every item of in, in the order it receives them, and the pipeline's outcome. On
 // error it returns what it collected so far. Collect blocks until every goroutine of p has ended.
 func Collect[T any](p *Pipeline, in <-chan T) ([]T, error) {
-	mustInput(in)
+	mustInput("Collect", in)
 	var all []T
 	err := sink(p.part("Collect", ""), in, func(_ context.Context, v T) error {
 		all = append(all, v)
@@ -54,14 +79,16 @@ func Collect[T any](p *Pipeline, in <-chan T) ([]T, error) {
 	return all, err
 }
 
-// Reduce folds every item of in into acc with fn, starting from init, and returns the result and
-// the pipeline's outcome. A panic in fn fails the pipeline, like a stage func's. Reduce blocks
+// Reduce folds every item of in into acc with fn, starting from init, in the order it receives
+// them, and returns the result and the pipeline's outcome. On error it returns the partial
+// result (the fold of the items it received before the end) with the error. A panic in fn fails
+// the pipeline, like a stage func's. Reduce blocks
 // until every goroutine of p has ended. Reduce panics if fn is nil.
 func Reduce[T, A any](p *Pipeline, in <-chan T, init A, fn func(acc A, v T) A) (A, error) {
 	if fn == nil {
 		panic("pipe: Reduce: nil func")
 	}
-	mustInput(in)
+	mustInput("Reduce", in)
 	acc := init
 	err := sink(p.part("Reduce", ""), in, func(_ context.Context, v T) error {
 		acc = fn(acc, v)
@@ -73,7 +100,7 @@ func Reduce[T, A any](p *Pipeline, in <-chan T, init A, fn func(acc A, v T) A) (
 // Drain reads and discards every item of in and returns the pipeline's outcome. Drain blocks until
 // every goroutine of p has ended.
 func Drain[T any](p *Pipeline, in <-chan T) error {
-	mustInput(in)
+	mustInput("Drain", in)
 	return sink(p.part("Drain", ""), in, func(context.Context, T) error { return nil })
 }
 
@@ -84,7 +111,7 @@ func Drain[T any](p *Pipeline, in <-chan T) error {
 // panicking on the caller's goroutine, as it would in a plain loop. The sequence can be ranged
 // over once: a second range panics.
 func All[T any](p *Pipeline, in <-chan T) iter.Seq2[T, error] {
-	mustInput(in)
+	mustInput("All", in)
 	pt := p.part("All", "")
 	var ranged atomic.Bool
 	return func(yield func(T, error) bool) {
@@ -115,7 +142,7 @@ func All[T any](p *Pipeline, in <-chan T) iter.Seq2[T, error] {
 // every goroutine of p has ended. A panic in the loop body is handled as in [All]. The sequence
 // can be ranged over once: a second range panics.
 func Values[T any](p *Pipeline, in <-chan T) iter.Seq[T] {
-	mustInput(in)
+	mustInput("Values", in)
 	pt := p.part("Values", "")
 	var ranged atomic.Bool
 	return func(yield func(T) bool) {

@@ -68,7 +68,7 @@ func FlatMap[In, Out any](p *Pipeline, in <-chan In, fn func(ctx context.Context
 // stage runs fn over in on o.workers goroutines of p and returns the stage's output channel,
 // which is closed once every worker has ended.
 func stage[In, Out any](p *Pipeline, kind string, in <-chan In, o options, fn func(context.Context, In, func(Out) bool) error) <-chan Out {
-	mustInput(in)
+	mustInput(kind, in)
 	pt := p.part(kind, o.name)
 	out := make(chan Out, o.buffer)
 	if o.ordered && o.workers > 1 {
@@ -93,24 +93,37 @@ func stage[In, Out any](p *Pipeline, kind string, in <-chan In, o options, fn fu
 	return out
 }
 
-// receive ranges over in until it is closed or p is cancelled.
+// receive ranges over in until it is closed or p has ended. Once p has ended it yields nothing
+// more, even when in holds items: the end is checked after every receive, so no user func is
+// given an item after the end is decided (a select between a ready item and a closed Done picks
+// either at random, so the select alone does not keep this). An item already waiting is taken
+// without a select; the select on the end runs only when in is empty, so a stage blocked on an
+// empty input still ends promptly.
 func receive[T any](p *Pipeline, in <-chan T) func(func(T) bool) {
 	return func(yield func(T) bool) {
 		for {
+			var v T
+			var ok bool
 			select {
-			case v, ok := <-in:
-				if !ok || !yield(v) {
+			case v, ok = <-in:
+			default:
+				select {
+				case v, ok = <-in:
+				case <-p.done:
 					return
 				}
-			case <-p.ctx.Done():
+			}
+			if !ok || p.ended() || !yield(v) {
 				return
 			}
 		}
 	}
 }
 
-func mustInput[T any](in <-chan T) {
+// mustInput panics if in is nil, naming the function it was given to: a nil channel would block
+// its stage forever.
+func mustInput[T any](kind string, in <-chan T) {
 	if in == nil {
-		panic(fmt.Sprintf("pipe: nil input channel of %T", *new(T)))
+		panic(fmt.Sprintf("pipe: %s: nil input channel of %T", kind, *new(T)))
 	}
 }

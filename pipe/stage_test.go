@@ -217,7 +217,15 @@ func TestBadInputPanics(t *testing.T) {
 		{"nil map func", func() { pipe.Map[int, int](p, in, nil) }, "pipe: Map: nil func"},
 		{"nil filter func", func() { pipe.Filter[int](p, in, nil) }, "pipe: Filter: nil func"},
 		{"nil flatmap func", func() { pipe.FlatMap[int, int](p, in, nil) }, "pipe: FlatMap: nil func"},
-		{"nil input", func() { pipe.Map(p, nil, func(_ context.Context, v int) (int, error) { return v, nil }) }, "pipe: nil input channel of int"},
+		{"nil input", func() { pipe.Map(p, nil, func(_ context.Context, v int) (int, error) { return v, nil }) }, "pipe: Map: nil input channel of int"},
+		{"nil input of a sink", func() { _ = pipe.Drain[string](p, nil) }, "pipe: Drain: nil input channel of string"},
+		{"nil input of First", func() { _, _, _ = pipe.First[int](p, nil) }, "pipe: First: nil input channel of int"},
+		{"nil input of Merge", func() { pipe.Merge(p, in, nil) }, "pipe: Merge: nil input channel of int"},
+		{"nil pipeline", func() { pipe.From[int](nil, 1) }, "pipe: From: nil *Pipeline (make one with pipe.New)"},
+		{"nil pipeline of a stage", func() { pipe.Map[int, int](nil, in, func(_ context.Context, v int) (int, error) { return v, nil }) }, "pipe: Map: nil *Pipeline (make one with pipe.New)"},
+		{"nil foreach func", func() { _ = pipe.ForEach[int](p, in, nil) }, "pipe: ForEach: nil func"},
+		{"nil any func", func() { _, _ = pipe.Any[int](p, in, nil) }, "pipe: Any: nil func"},
+		{"nil every func", func() { _, _ = pipe.Every[int](p, in, nil) }, "pipe: Every: nil func"},
 		{"zero workers", func() { pipe.Workers(0) }, "pipe: Workers(0): must be at least 1"},
 		{"zero buffer", func() { pipe.Buffer(0) }, "pipe: Buffer(0): must be from 1 to 65536"},
 		{"huge buffer", func() { pipe.Buffer(math.MaxInt) }, fmt.Sprintf("pipe: Buffer(%d): must be from 1 to 65536", math.MaxInt)},
@@ -233,4 +241,35 @@ func TestBadInputPanics(t *testing.T) {
 			assert.PanicsWithValue(t, tt.want, tt.f)
 		})
 	}
+}
+
+// A Reduce that ends with an error returns the fold of the items it received before the end, with
+// the error: the failing stage waits until the fold holds every item before the failing one.
+func TestReduceReturnsThePartialResult(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(1, 200).Draw(t, "items")
+		bad := rapid.IntRange(0, n-1).Draw(t, "failing item")
+		boom := errors.New("boom")
+		folded := make(chan struct{})
+		if bad == 0 {
+			close(folded)
+		}
+		p := pipe.New(t.Context())
+		checked := pipe.Map(p, pipe.FromSlice(p, ints(n)), func(_ context.Context, v int) (int, error) {
+			if v == bad {
+				<-folded
+				return 0, boom
+			}
+			return v, nil
+		})
+		got, err := pipe.Reduce(p, checked, []int(nil), func(acc []int, v int) []int {
+			acc = append(acc, v)
+			if len(acc) == bad {
+				close(folded)
+			}
+			return acc
+		})
+		require.ErrorIs(t, err, boom)
+		assert.Equal(t, ints(bad), append([]int{}, got...), "the items before the failing one")
+	})
 }
