@@ -12,7 +12,7 @@ import (
 type StageFunc[S comparable, T any] func(ctx context.Context, v T) (T, S, error)
 
 // Observer holds optional hooks a Machine calls around every stage, for metrics or tracing. A
-// nil func is not called; a Machine built without an Observer pays one nil check a stage.
+// nil func is not called; a Machine built without an Observer pays one nil check a run.
 type Observer[S comparable] struct {
 	// Enter is called before the stage of state runs.
 	Enter func(ctx context.Context, state S)
