@@ -52,8 +52,8 @@
 // the Machine, which keeps no state of a run, is unaffected. Recovering from it is the caller's
 // business.
 //
-// Run on a Machine not made by [Builder.Build] (a zero Machine, or a nil *Machine when Build
-// failed) panics with a message naming the misuse.
+// Run or Do with a nil context, or on a Machine not made by [Builder.Build] (a zero Machine, or a
+// nil *Machine when Build failed), panics at the call with a message naming the misuse.
 //
 // # Concurrency
 //

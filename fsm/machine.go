@@ -74,7 +74,7 @@ func newMachine[S comparable, T any](g *graph[S, T], start S, limit int, obs Obs
 // failed in, and a *[StateError]. Run blocks while stages run; it checks ctx before every stage,
 // the first included, so a run with a context that has already ended runs no stage.
 //
-// Run panics, naming the misuse, if m is nil or was not made by [Builder.Build].
+// Run panics, naming the misuse, if ctx is nil, or if m is nil or was not made by [Builder.Build].
 //
 // Run asks ctx for its Done channel once a run. A context that can never end (Done returns nil:
 // Background, TODO, WithoutCancel) is then not looked at again; a cancellable one is checked with
@@ -91,6 +91,9 @@ func newMachine[S comparable, T any](g *graph[S, T], start S, limit int, obs Obs
 // nil). A machine with an Observer runs the same loop with the hooks around each stage
 // (runObserved).
 func (m *Machine[S, T]) Run(ctx context.Context, v T) (out T, state S, err error) {
+	if ctx == nil {
+		panic("fsm: Run(nil, v): nil context (use context.Background() or a caller's ctx)")
+	}
 	m.mustBuilt("Run")
 	if m.obs != nil {
 		return m.runObserved(ctx, v)
@@ -194,7 +197,12 @@ func (m *Machine[S, T]) notBuilt(call string) {
 
 // Do runs v through the machine like [Machine.Run], without the final state: the work-func shape
 // that pool.Run and group.Router take, so a Machine plugs into them as m.Do.
+//
+// Do panics, naming the misuse, if ctx is nil, or if m is nil or was not made by [Builder.Build].
 func (m *Machine[S, T]) Do(ctx context.Context, v T) (T, error) {
+	if ctx == nil {
+		panic("fsm: Do(nil, v): nil context (use context.Background() or a caller's ctx)")
+	}
 	v, _, err := m.Run(ctx, v)
 	return v, err
 }

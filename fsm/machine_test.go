@@ -74,6 +74,35 @@ func TestUnbuiltMachinePanics(t *testing.T) {
 	}
 }
 
+// A nil context panics at the call, naming it, whatever the machine: with or without an
+// Observer, Stages or Steps; no stage runs.
+func TestNilContextPanics(t *testing.T) {
+	ran := 0
+	step := func(_ context.Context, v int) (int, error) { ran++; return v, nil }
+	plain, err := fsm.NewBuilder[string, int]().Step("a", step, "end").Terminal("end").Build("a")
+	require.NoError(t, err)
+	observed, err := fsm.NewBuilder[string, int]().Step("a", step, "end").Terminal("end").
+		Observe(fsm.Observer[string]{Enter: func(context.Context, string) {}}).Build("a")
+	require.NoError(t, err)
+	var nilCtx context.Context
+	tests := []struct {
+		give string
+		f    func()
+		want string
+	}{
+		{"Run", func() { _, _, _ = plain.Run(nilCtx, 1) }, "fsm: Run(nil, v): nil context (use context.Background() or a caller's ctx)"},
+		{"Do", func() { _, _ = plain.Do(nilCtx, 1) }, "fsm: Do(nil, v): nil context (use context.Background() or a caller's ctx)"},
+		{"observed Run", func() { _, _, _ = observed.Run(nilCtx, 1) }, "fsm: Run(nil, v): nil context (use context.Background() or a caller's ctx)"},
+		{"observed Do", func() { _, _ = observed.Do(nilCtx, 1) }, "fsm: Do(nil, v): nil context (use context.Background() or a caller's ctx)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.give, func(t *testing.T) {
+			assert.PanicsWithValue(t, tt.want, tt.f)
+		})
+	}
+	assert.Zero(t, ran, "no stage ran")
+}
+
 // A stage that calls runtime.Goexit ends the calling goroutine (the caller's business, as without
 // the machine): Run does not return, the observer's Leave gets ErrGoexit, and the machine, which
 // keeps no run state, serves the next run as before.
