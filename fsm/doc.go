@@ -19,6 +19,35 @@
 // method name. Registering after [Builder.Build], a nil stage func, or a negative step limit
 // panics at the call site with a message naming the value.
 //
+// # Naming states
+//
+// Errors and diagrams print a state with %v, so a state type with a String method is named by it
+// ("fsm: state Validate: ...", not "fsm: state 0: ..."). For an integer state type, generate the
+// method with the stringer tool (golang.org/x/tools/cmd/stringer) and go generate:
+//
+//	//go:generate stringer -type=State
+//	type State int
+//
+//	const (
+//		Validate State = iota
+//		Enrich
+//		Done
+//		Rejected
+//	)
+//
+// String is called only when an error message or a diagram is made, never on a successful run.
+//
+// # Machines at package level
+//
+// [Must] turns Build's result into the machine, and panics with the build error (which names the
+// state at fault) if there is one, for a machine whose graph is fixed in the code and built once:
+//
+//	var orders = fsm.Must(fsm.NewBuilder[State, Order]().
+//		Stage(Validate, validate, Enrich, Rejected).
+//		Step(Enrich, enrich, Done).
+//		Terminal(Done, Rejected).
+//		Build(Validate))
+//
 // # Validation
 //
 // Build returns a *[GraphError] naming the state at fault, wrapping a sentinel for errors.Is, for
