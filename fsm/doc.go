@@ -107,7 +107,7 @@
 // After a Stage returns, its next state is compared with its first declared one (the others are
 // scanned when it differs), which both validates the transition and gives the next node: no map
 // lookup per transition. A Step needs no comparison. Run asks the context for its Done channel
-// once: a context that can never end (Background, TODO) costs nothing more, a cancellable one an
+// once: a context that can never end (Background, TODO) costs nothing more, a cancellable one a
 // ctx.Err call before each stage. Without an Observer, a run pays one nil check for it. A run
 // allocates nothing when T does not escape (TestRunAllocatesNothing checks it); a cancellable
 // context whose Done channel nobody asked for makes it at the first run, once.
@@ -116,7 +116,7 @@
 // (BenchmarkIndirectCalls). Four trivial Stages on a value item (BenchmarkMachineRun) cost about
 // 1.9 times that floor: 21 ns against 11 ns of CPU time a run, the lowest of 6 alternated runs
 // on a loaded 2-core machine, and 336 instructions against 180 (valgrind, both loops and their
-// checks included). What remains is fixed: the call of Run, the one Done call, and the deferred
+// checks included). What remains is mostly fixed: the call of Run, the one Done call, the deferred
 // func that recovers panics. Registered with Step, about the same (20 ns); with a cancellable
 // context, 28 ns (the ctx.Err calls). For scale: a map lookup per transition made a 4-stage run
 // about 20 times as long as the direct calls.
