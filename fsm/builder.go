@@ -12,7 +12,7 @@ import (
 type StageFunc[S comparable, T any] func(ctx context.Context, v T) (T, S, error)
 
 // Observer holds optional hooks a Machine calls around every stage, for metrics or tracing. A
-// nil func is not called; a Machine built without an Observer pays one nil check a stage.
+// nil func is not called; a Machine built without an Observer pays one nil check a run.
 type Observer[S comparable] struct {
 	// Enter is called before the stage of state runs.
 	Enter func(ctx context.Context, state S)
@@ -126,7 +126,8 @@ func (b *Builder[S, T]) mustOpen(call string) {
 // Build validates the graph and returns the machine that starts at start. A graph error names
 // the state at fault and wraps one of the Err sentinels ([ErrUnknownState], [ErrNoStart],
 // [ErrDuplicate], [ErrUnreachable], [ErrDeadEnd], [ErrCycle]); several are joined, in
-// registration order. Build freezes b, whether it succeeds or not.
+// registration order. Build freezes b, whether it succeeds or not. For a machine built at package
+// level, [Must] turns a build error into a panic.
 //
 // Build panics if b was already built.
 func (b *Builder[S, T]) Build(start S) (*Machine[S, T], error) {
@@ -137,4 +138,27 @@ func (b *Builder[S, T]) Build(start S) (*Machine[S, T], error) {
 		return nil, err
 	}
 	return newMachine(g, start, b.limit, b.obs), nil
+}
+
+// Must returns m, and panics with err if err is not nil. It is for a machine built where a build
+// error cannot be handled, such as a package-level variable, whose graph is fixed in the code:
+//
+//	var orders = fsm.Must(fsm.NewBuilder[State, Order]().
+//		Stage(Validate, validate, Enrich, Rejected).
+//		Step(Enrich, enrich, Done).
+//		Terminal(Done, Rejected).
+//		Build(Validate))
+//
+// The panic value is err itself, the error Build returned (a *[GraphError], or several joined),
+// so it names the state at fault and errors.Is reaches its sentinel.
+//
+// Must also panics if m is nil and err is nil, which Build never returns.
+func Must[S comparable, T any](m *Machine[S, T], err error) *Machine[S, T] {
+	if err != nil {
+		panic(err)
+	}
+	if m == nil {
+		panic("fsm: Must(nil, nil): no machine and no error")
+	}
+	return m
 }

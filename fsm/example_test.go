@@ -4,22 +4,33 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/stagecoach-go/stagecoach/fsm"
 )
 
-// State names the stages of the order machine of the examples.
-type State string
+// State names the stages of the order machine of the examples. Its String method, which errors
+// and diagrams print, is what `stringer -type=State` generates from a `//go:generate stringer
+// -type=State` line above the type (run with go generate), written out here by hand.
+type State int
 
 const (
-	Validate State = "Validate"
-	Enrich   State = "Enrich"
-	Persist  State = "Persist"
-	Done     State = "Done"
-	Rejected State = "Rejected"
+	Validate State = iota
+	Enrich
+	Persist
+	Done
+	Rejected
 )
+
+func (s State) String() string {
+	names := [...]string{"Validate", "Enrich", "Persist", "Done", "Rejected"}
+	if s < 0 || int(s) >= len(names) {
+		return "State(" + strconv.Itoa(int(s)) + ")"
+	}
+	return names[s]
+}
 
 type Order struct {
 	ID     int
@@ -49,24 +60,21 @@ func persist(_ context.Context, o Order) (Order, State, error) {
 	return o, Done, nil
 }
 
-func orderMachine() *fsm.Machine[State, Order] {
-	m, err := fsm.NewBuilder[State, Order]().
-		Stage(Validate, validate, Enrich, Rejected).
-		Stage(Enrich, enrich, Persist).
-		Stage(Persist, persist, Done).
-		Terminal(Done, Rejected).
-		Build(Validate)
-	if err != nil {
-		panic(err)
-	}
-	return m
-}
+// orders is the order machine of the examples, built once at package level: fsm.Must panics with
+// the build error, which names the state at fault, if the graph is wrong.
+var orders = fsm.Must(fsm.NewBuilder[State, Order]().
+	Stage(Validate, validate, Enrich, Rejected).
+	Stage(Enrich, enrich, Persist).
+	Stage(Persist, persist, Done).
+	Terminal(Done, Rejected).
+	Build(Validate))
+
+func orderMachine() *fsm.Machine[State, Order] { return orders }
 
 // Example_order runs orders through validate, enrich and persist, or rejects them.
 func Example_order() {
-	m := orderMachine()
 	for _, o := range []Order{{ID: 1, Amount: 250}, {ID: 2, Amount: 0}, {ID: 3, Amount: 40}} {
-		o, state, err := m.Run(context.Background(), o)
+		o, state, err := orders.Run(context.Background(), o)
 		fmt.Println(o.ID, state, o.Tags, err)
 	}
 	fmt.Println(len(store), "stored")
@@ -87,6 +95,37 @@ func ExampleBuilder_Build() {
 	// Output:
 	// fsm: state Enrich: next state has no stage and is not terminal (declared by Validate)
 	// true
+}
+
+// Must is for a machine built at package level, where a build error cannot be returned: it
+// panics with that error, which names the state at fault.
+func ExampleMust() {
+	defer func() { fmt.Println("panic:", recover()) }()
+	fsm.Must(fsm.NewBuilder[State, Order]().
+		Stage(Validate, validate, Enrich, Rejected).
+		Terminal(Done, Rejected).
+		Build(Validate))
+	// Output:
+	// panic: fsm: state Enrich: next state has no stage and is not terminal (declared by Validate)
+}
+
+// A failing run's error names the state by its String method: "state Validate", not "state 0".
+func ExampleStateError() {
+	m := fsm.Must(fsm.NewBuilder[State, Order]().
+		Stage(Validate, func(_ context.Context, o Order) (Order, State, error) {
+			return o, Validate, errors.New("no customer")
+		}, Enrich).
+		Stage(Enrich, enrich, Persist).
+		Stage(Persist, persist, Done).
+		Terminal(Done).
+		Build(Validate))
+	_, state, err := m.Run(context.Background(), Order{ID: 4, Amount: 10})
+	var se *fsm.StateError[State]
+	fmt.Println(state, errors.As(err, &se), int(se.State))
+	fmt.Println(err)
+	// Output:
+	// Validate true 0
+	// fsm: state Validate: no customer
 }
 
 func ExampleMachine_Run_undeclared() {

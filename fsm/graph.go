@@ -53,13 +53,18 @@ type node[S comparable, T any] struct {
 	state    S
 	fn       StageFunc[S, T]                     // a Stage
 	step     func(context.Context, T) (T, error) // a Step: goes on to next[0]
-	next     []edge[S]
+	next     []edge[S, T]
+	first    *edge[S, T] // &next[0], nil if next is empty; a run follows it without a bounds check
 	terminal bool
 }
 
-type edge[S comparable] struct {
-	state S
-	to    int
+// edge is a declared transition: to the node of index to (node points at it), whose state is
+// state; terminal says whether that state is terminal, so a run ends without loading the node.
+type edge[S comparable, T any] struct {
+	state    S
+	to       int
+	node     *node[S, T]
+	terminal bool
 }
 
 func compile[S comparable, T any](specs []spec[S, T]) *graph[S, T] {
@@ -70,8 +75,13 @@ func compile[S comparable, T any](specs []spec[S, T]) *graph[S, T] {
 			stages = append(stages, sp)
 		}
 	}
-	for _, sp := range stages {
+	for _, sp := range stages { // g.nodes is complete: the edges may point into it
 		g.link(sp)
+	}
+	for i := range g.nodes {
+		if n := &g.nodes[i]; len(n.next) > 0 {
+			n.first = &n.next[0]
+		}
 	}
 	return g
 }
@@ -100,7 +110,7 @@ func (g *graph[S, T]) link(sp spec[S, T]) {
 			g.errs = append(g.errs, &GraphError[S]{State: s, Err: ErrUnknownState, Detail: fmt.Sprintf("declared by %v", sp.state)})
 			continue
 		}
-		n.next = append(n.next, edge[S]{state: s, to: to})
+		n.next = append(n.next, edge[S, T]{state: s, to: to, node: &g.nodes[to], terminal: g.nodes[to].terminal})
 	}
 }
 

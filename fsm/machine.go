@@ -54,19 +54,7 @@ type Machine[S comparable, T any] struct {
 	nodes []node[S, T]
 	start int
 	limit int
-	obs   *Observer[S] // nil when no hook is set: the run pays one nil check a stage
-	// chain is the machine's stages in order when they form a straight line of Steps from the
-	// start to the terminal state end (validate, enrich, persist: most pipelines), no Observer
-	// is set and the step limit allows the whole line. Run then calls them in turn, with no
-	// dispatch; nil otherwise.
-	chain []link[S, T]
-	end   S
-}
-
-// link is one stage of a Machine's chain.
-type link[S comparable, T any] struct {
-	state S
-	step  func(context.Context, T) (T, error)
+	obs   *Observer[S] // nil when no hook is set: Run then takes its loop without hooks
 }
 
 func newMachine[S comparable, T any](g *graph[S, T], start S, limit int, obs Observer[S]) *Machine[S, T] {
@@ -77,26 +65,7 @@ func newMachine[S comparable, T any](g *graph[S, T], start S, limit int, obs Obs
 	if obs.Enter != nil || obs.Leave != nil {
 		m.obs = &obs
 	}
-	if chain, end, ok := chainOf(m.nodes, m.start); ok && m.obs == nil && len(chain) <= limit {
-		m.chain, m.end = chain, end
-	}
 	return m
-}
-
-// chainOf returns the stages met from start when each is a Step (one next state) and they lead
-// to a terminal state without coming back to a state already met; ok is false otherwise.
-func chainOf[S comparable, T any](nodes []node[S, T], start int) (chain []link[S, T], end S, ok bool) {
-	for cur := start; ; {
-		n := &nodes[cur]
-		if n.terminal {
-			return chain, n.state, true
-		}
-		if n.step == nil || len(chain) == len(nodes) { // a Stage, or a cycle
-			return nil, end, false
-		}
-		chain = append(chain, link[S, T]{state: n.state, step: n.step})
-		cur = n.next[0].to
-	}
 }
 
 // Run runs v through the machine from the start state until a terminal state and returns the
@@ -105,81 +74,110 @@ func chainOf[S comparable, T any](nodes []node[S, T], start int) (chain []link[S
 // failed in, and a *[StateError]. Run blocks while stages run; it checks ctx before every stage,
 // the first included, so a run with a context that has already ended runs no stage.
 //
-// Run panics, naming the misuse, if m is nil or was not made by [Builder.Build].
+// Run panics, naming the misuse, if ctx is nil, or if m is nil or was not made by [Builder.Build].
 //
-// High-level idea: the loop is the hot path of every fused design, so it does per stage only
-// what it must: a look at the context (one atomic load), a step count, the indirect call of the
-// stage, and a scan of the stage's few declared next states, which both validates the transition
-// and gives the next node's index. A machine that is a straight line of Steps skips even that:
-// its stages are called in turn from a slice (runChain). One deferred recover covers the whole run.
+// Run asks ctx for its Done channel once a run. A context that can never end (Done returns nil:
+// Background, TODO, WithoutCancel) is then not looked at again; a cancellable one is checked with
+// ctx.Err before every stage. A context whose Done channel nobody asked for yet makes it then, once
+// for the life of that context.
+//
+// High-level idea: the loop is the hot path of every fused design, so it does per stage only what
+// the contract needs: a step count, a look at the context when it can end at all, the indirect
+// call of the stage, and for a Stage a comparison of the next state it returned with its first
+// declared one (a scan of the others when it differs), which both validates the transition and
+// gives the edge to follow. An edge points at the next node and says whether it is terminal, so
+// the run ends without loading that node. One deferred func covers the whole run: it recovers a
+// panic of a stage, and returns at once after a run that reached a terminal state (n is then
+// nil). A machine with an Observer runs the same loop with the hooks around each stage
+// (runObserved).
 func (m *Machine[S, T]) Run(ctx context.Context, v T) (out T, state S, err error) {
-	m.mustBuilt("Run")
-	if m.chain != nil {
-		return m.runChain(ctx, v)
+	if ctx == nil {
+		panic("fsm: Run(nil, v): nil context (use context.Background() or a caller's ctx)")
 	}
-	cur := m.start
+	m.mustBuilt("Run")
+	if m.obs != nil {
+		return m.runObserved(ctx, v)
+	}
+	done := ctx.Done()
+	n := &m.nodes[m.start]
 	defer func() {
+		if n == nil { // the run ended in a terminal state: no panic to look for
+			return
+		}
 		if p := recover(); p != nil {
-			out, state, err = v, m.nodes[cur].state, &StateError[S]{State: m.nodes[cur].state, Err: panics.New(p)}
+			out, state, err = panicked(n, v, p)
 		}
 	}()
-	for steps := 0; ; steps++ {
-		n := &m.nodes[cur]
-		if n.terminal {
-			return v, n.state, nil
+	for left := m.limit; ; left-- { // left: how many more stages the step limit allows
+		if left == 0 {
+			return v, n.state, m.stopped(ctx, n.state, m.limit)
 		}
-		if steps >= m.limit || ctx.Err() != nil {
-			return v, n.state, m.stopped(ctx, n.state, steps)
+		if done != nil {
+			if ctx.Err() != nil {
+				return v, n.state, m.ended(ctx, n.state)
+			}
 		}
-		to := -1
-		if n.step == nil || m.obs != nil {
-			var next S
-			var nv T
-			if m.obs == nil {
-				nv, next, err = n.fn(ctx, v)
-			} else {
-				nv, next, err = m.observed(ctx, n, v)
-			}
-			if err != nil {
-				return nv, n.state, &StateError[S]{State: n.state, Err: err}
-			}
-			if to = n.find(next); to < 0 {
-				return v, n.state, n.undeclared(next)
-			}
-			v = nv
-		} else {
+		e := n.first // a stage a run reaches has a next state: Build rejects dead ends
+
+		if n.step != nil {
 			nv, err := n.step(ctx, v)
 			if err != nil {
 				return nv, n.state, &StateError[S]{State: n.state, Err: err}
 			}
-			v, to = nv, n.next[0].to
+			v = nv
+		} else {
+			nv, next, err := n.fn(ctx, v)
+			if err != nil {
+				return nv, n.state, &StateError[S]{State: n.state, Err: err}
+			}
+			if e.state != next { // not the first declared: scan the others
+				if e = n.find(next); e == nil {
+					return v, n.state, n.undeclared(next)
+				}
+			}
+			v = nv
 		}
-		cur = to
+		if e.terminal {
+			n = nil
+			return v, e.state, nil
+		}
+		n = e.node
 	}
 }
 
-// runChain is Run for a machine whose stages form a chain (see Machine): the same contract and
-// results, with no dispatch between the stages.
-func (m *Machine[S, T]) runChain(ctx context.Context, v T) (out T, state S, err error) {
-	i := 0
+// panicked is the result of a run whose stage at n panicked with p, called with v.
+func panicked[S comparable, T any](n *node[S, T], v T, p any) (T, S, error) {
+	return v, n.state, &StateError[S]{State: n.state, Err: panics.New(p)}
+}
+
+// runObserved is Run for a machine with an Observer: each stage is called between its hooks.
+func (m *Machine[S, T]) runObserved(ctx context.Context, v T) (out T, state S, err error) {
+	n := &m.nodes[m.start]
 	defer func() {
 		if p := recover(); p != nil {
-			st := m.chain[i].state
-			out, state, err = v, st, &StateError[S]{State: st, Err: panics.New(p)}
+			out, state, err = panicked(n, v, p)
 		}
 	}()
-	for ; i < len(m.chain); i++ {
-		l := &m.chain[i]
+	for steps := 0; ; steps++ {
+		if steps >= m.limit {
+			return v, n.state, m.stopped(ctx, n.state, steps)
+		}
 		if ctx.Err() != nil {
-			return v, l.state, m.stopped(ctx, l.state, i)
+			return v, n.state, m.ended(ctx, n.state)
 		}
-		nv, err := l.step(ctx, v)
+		nv, next, err := m.observed(ctx, n, v)
 		if err != nil {
-			return nv, l.state, &StateError[S]{State: l.state, Err: err}
+			return nv, n.state, &StateError[S]{State: n.state, Err: err}
 		}
-		v = nv
+		e := n.find(next)
+		if e == nil {
+			return v, n.state, n.undeclared(next)
+		}
+		if v = nv; e.terminal {
+			return v, e.state, nil
+		}
+		n = e.node
 	}
-	return v, m.end, nil
 }
 
 // mustBuilt panics, naming the call, if m cannot run: a nil *Machine, or a Machine not made by
@@ -199,16 +197,26 @@ func (m *Machine[S, T]) notBuilt(call string) {
 
 // Do runs v through the machine like [Machine.Run], without the final state: the work-func shape
 // that pool.Run and group.Router take, so a Machine plugs into them as m.Do.
+//
+// Do panics, naming the misuse, if ctx is nil, or if m is nil or was not made by [Builder.Build].
 func (m *Machine[S, T]) Do(ctx context.Context, v T) (T, error) {
+	if ctx == nil {
+		panic("fsm: Do(nil, v): nil context (use context.Background() or a caller's ctx)")
+	}
 	v, _, err := m.Run(ctx, v)
 	return v, err
 }
 
-// stopped says why the run must not enter the stage of state: the context ended, or the step
-// limit is reached.
+// ended is the error of a run whose context ended before the stage of state.
+func (m *Machine[S, T]) ended(ctx context.Context, state S) error {
+	return &StateError[S]{State: state, Err: context.Cause(ctx)}
+}
+
+// stopped is the error of a run that executed its step limit of stages before the stage of state,
+// unless the context has ended too: that is the first reason to stop.
 func (m *Machine[S, T]) stopped(ctx context.Context, state S, steps int) error {
 	if ctx.Err() != nil {
-		return &StateError[S]{State: state, Err: context.Cause(ctx)}
+		return m.ended(ctx, state)
 	}
 	return &StateError[S]{State: state, Err: fmt.Errorf("%w: %d stages run", ErrStepLimit, steps)}
 }
@@ -250,14 +258,14 @@ func (n *node[S, T]) call(ctx context.Context, v T) (T, S, error) {
 	return v, n.next[0].state, err
 }
 
-// find returns the index of the node of state next, or -1 when n did not declare it.
-func (n *node[S, T]) find(next S) int {
-	for _, e := range n.next {
-		if e.state == next {
-			return e.to
+// find returns the edge to state next, or nil when n did not declare it.
+func (n *node[S, T]) find(next S) *edge[S, T] {
+	for i := range n.next {
+		if n.next[i].state == next {
+			return &n.next[i]
 		}
 	}
-	return -1
+	return nil
 }
 
 func (n *node[S, T]) undeclared(next S) error {

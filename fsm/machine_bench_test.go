@@ -82,8 +82,10 @@ func reportPerItem(b *testing.B, items, stages int, before, after runtime.MemSta
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(items), "allocs/item")
 }
 
-// BenchmarkMachineRun runs one item through four trivial stages; BenchmarkDirectCalls calls the
-// same four stage bodies through func values, the floor a machine is measured against.
+// BenchmarkMachineRun runs one item through four trivial stages; BenchmarkIndirectCalls calls the
+// same four stage funcs through func values, the floor a machine is measured against (the target:
+// a run within 2 times it), and BenchmarkDirectCalls the bodies of BenchmarkMachineRunSteps, from
+// a local slice.
 func BenchmarkMachineRun(b *testing.B) {
 	benchRuns(b, fourStages(b), context.Background())
 }
@@ -113,6 +115,51 @@ func BenchmarkDirectCalls(b *testing.B) {
 	runtime.ReadMemStats(&after)
 	if it.val == 0 {
 		b.Fatal("no stage ran")
+	}
+	reportPerItem(b, runs, 4, before, after)
+}
+
+// indirect holds the four stages of fourStages, the very funcs BenchmarkMachineRun runs, in a
+// package-level slice: the compiler cannot know which func an element holds, so it can neither
+// inline nor devirtualize the calls of BenchmarkIndirectCalls.
+var indirect = func() []fsm.StageFunc[int, item] {
+	fns := make([]fsm.StageFunc[int, item], 4)
+	for s := range fns {
+		fns[s] = addStage(uint64(s), s+1)
+	}
+	return fns
+}()
+
+// BenchmarkIndirectCalls calls the four stage funcs of BenchmarkMachineRun through func values in
+// a loop, with the same context, item and checks: the floor for any dispatcher, which must at
+// least make these four indirect calls. Each call's next state is the index of the next call, as
+// a machine's table gives it, so the loop cannot skip the returned state either.
+func BenchmarkIndirectCalls(b *testing.B) {
+	ctx := context.Background()
+	it := item{id: 1}
+	runs := 0
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	fns := indirect
+	for b.Loop() {
+		for s := 0; s < len(fns); {
+			var err error
+			if it, s, err = fns[s](ctx, it); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runs++
+	}
+	runtime.ReadMemStats(&after)
+	var want uint64
+	for range runs {
+		for k := range uint64(4) {
+			want = want*31 + k
+		}
+	}
+	if it.val != want || it.id != 1 {
+		b.Fatalf("after %d runs the item is %+v, want {id:1 val:%d}", runs, it, want)
 	}
 	reportPerItem(b, runs, 4, before, after)
 }

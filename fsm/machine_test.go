@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,6 +75,35 @@ func TestUnbuiltMachinePanics(t *testing.T) {
 	}
 }
 
+// A nil context panics at the call, naming it, whatever the machine: with or without an
+// Observer, Stages or Steps; no stage runs.
+func TestNilContextPanics(t *testing.T) {
+	ran := 0
+	step := func(_ context.Context, v int) (int, error) { ran++; return v, nil }
+	plain, err := fsm.NewBuilder[string, int]().Step("a", step, "end").Terminal("end").Build("a")
+	require.NoError(t, err)
+	observed, err := fsm.NewBuilder[string, int]().Step("a", step, "end").Terminal("end").
+		Observe(fsm.Observer[string]{Enter: func(context.Context, string) {}}).Build("a")
+	require.NoError(t, err)
+	var nilCtx context.Context
+	tests := []struct {
+		give string
+		f    func()
+		want string
+	}{
+		{"Run", func() { _, _, _ = plain.Run(nilCtx, 1) }, "fsm: Run(nil, v): nil context (use context.Background() or a caller's ctx)"},
+		{"Do", func() { _, _ = plain.Do(nilCtx, 1) }, "fsm: Do(nil, v): nil context (use context.Background() or a caller's ctx)"},
+		{"observed Run", func() { _, _, _ = observed.Run(nilCtx, 1) }, "fsm: Run(nil, v): nil context (use context.Background() or a caller's ctx)"},
+		{"observed Do", func() { _, _ = observed.Do(nilCtx, 1) }, "fsm: Do(nil, v): nil context (use context.Background() or a caller's ctx)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.give, func(t *testing.T) {
+			assert.PanicsWithValue(t, tt.want, tt.f)
+		})
+	}
+	assert.Zero(t, ran, "no stage ran")
+}
+
 // A stage that calls runtime.Goexit ends the calling goroutine (the caller's business, as without
 // the machine): Run does not return, the observer's Leave gets ErrGoexit, and the machine, which
 // keeps no run state, serves the next run as before.
@@ -139,4 +169,107 @@ func TestRunAllocatesNothing(t *testing.T) {
 			assert.Zero(t, allocs, "allocations a run")
 		})
 	}
+}
+
+// phase is a state type with a String method, the shape stringer generates; stringCalls counts
+// its calls.
+type phase int
+
+const (
+	intake phase = iota
+	check
+	ship
+	shipped
+	refused
+)
+
+var stringCalls atomic.Int64
+
+func (p phase) String() string {
+	stringCalls.Add(1)
+	names := [...]string{"intake", "check", "ship", "shipped", "refused"}
+	if p < 0 || int(p) >= len(names) {
+		return fmt.Sprintf("phase(%d)", int(p))
+	}
+	return names[p]
+}
+
+// Every error and rendering of the package names a state by its String method when the state
+// type has one; a successful run never calls it.
+func TestStatesPrintWithTheirString(t *testing.T) {
+	pass := func(next phase) fsm.StageFunc[phase, int] {
+		return func(_ context.Context, v int) (int, phase, error) { return v + 1, next, nil }
+	}
+	build := func() *fsm.Builder[phase, int] {
+		return fsm.NewBuilder[phase, int]().
+			Stage(intake, pass(check), check, refused).
+			Stage(check, pass(ship), ship).
+			Step(ship, func(_ context.Context, v int) (int, error) { return v, nil }, shipped).
+			Terminal(shipped, refused)
+	}
+	m := fsm.Must(build().Build(intake))
+	observed := fsm.Must(build().Observe(fsm.Observer[phase]{Enter: func(context.Context, phase) {}}).Build(intake))
+
+	stringCalls.Store(0)
+	for range 100 {
+		_, state, err := m.Run(context.Background(), 0)
+		require.NoError(t, err)
+		require.True(t, state == shipped)
+		_, err = observed.Do(context.Background(), 0)
+		require.NoError(t, err)
+	}
+	assert.Zero(t, stringCalls.Load(), "String calls in 200 successful runs")
+
+	ended, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("shutting down"))
+	fail := func(next phase, err error, p any) *fsm.Machine[phase, int] {
+		return fsm.Must(fsm.NewBuilder[phase, int]().StepLimit(3).
+			Stage(intake, pass(check), check).
+			Stage(check, func(_ context.Context, v int) (int, phase, error) {
+				if p != nil {
+					panic(p)
+				}
+				return v, next, err
+			}, ship, intake).
+			Stage(ship, pass(shipped), shipped).
+			Terminal(shipped).Build(intake))
+	}
+	runErr := func(m *fsm.Machine[phase, int], ctx context.Context) string {
+		_, _, err := m.Run(ctx, 0)
+		require.Error(t, err)
+		return err.Error()
+	}
+	_, unknown := fsm.NewBuilder[phase, int]().Stage(intake, pass(check), check).Terminal(shipped).Build(intake)
+	_, noStart := fsm.NewBuilder[phase, int]().Stage(intake, pass(shipped), shipped).Terminal(shipped).Build(ship)
+	_, twice := fsm.NewBuilder[phase, int]().Stage(intake, pass(shipped), shipped).Terminal(shipped, intake).Build(intake)
+	tests := []struct {
+		give string
+		got  string
+		want string
+	}{
+		{"stage error", runErr(fail(ship, errors.New("out of stock"), nil), context.Background()), "fsm: state check: out of stock"},
+		{"undeclared", runErr(fail(refused, nil, nil), context.Background()),
+			"fsm: state check: undeclared transition: returned next state refused, which it did not declare (declared: [ship intake])"},
+		{"panic", runErr(fail(ship, nil, "boom"), context.Background()), "fsm: state check: panic: boom"},
+		{"step limit", runErr(fail(intake, nil, nil), context.Background()), "fsm: state check: step limit reached: 3 stages run"},
+		{"context ended", runErr(m, ended), "fsm: state intake: shutting down"},
+		{"unknown state", unknown.Error(), "fsm: state check: next state has no stage and is not terminal (declared by intake)\n" +
+			"fsm: state intake: no terminal state reachable from this stage"},
+		{"no start", noStart.Error(), "fsm: state ship: start state has no stage"},
+		{"duplicate", twice.Error(), "fsm: state intake: state registered twice (already registered as a stage)"},
+		{"%+v", fmt.Sprintf("%+v", &fsm.StateError[phase]{State: check, Err: errStage}), "fsm: state check: stage failed"},
+		{"Mermaid", m.Mermaid(), "stateDiagram-v2\n    [*] --> intake\n    intake --> check\n    intake --> refused\n    check --> ship\n" +
+			"    ship --> shipped\n    shipped --> [*]\n    refused --> [*]\n"},
+		{"DOT", m.DOT(), "digraph fsm {\n    rankdir=LR;\n    node [shape=box, style=rounded];\n    __start [shape=point, label=\"\"];\n" +
+			"    \"shipped\" [shape=doublecircle, style=solid];\n    \"refused\" [shape=doublecircle, style=solid];\n    __start -> \"intake\";\n" +
+			"    \"intake\" -> \"check\";\n    \"intake\" -> \"refused\";\n    \"check\" -> \"ship\";\n    \"ship\" -> \"shipped\";\n}\n"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, tt.got, tt.give)
+	}
+	built := build()
+	_ = fsm.Must(built.Build(intake))
+	assert.PanicsWithValue(t, "fsm: Stage(check) after Build: a Builder is frozen once built", func() { built.Stage(check, pass(ship), ship) })
+	assert.PanicsWithValue(t, "fsm: Step(ship): nil stage func", func() { fsm.NewBuilder[phase, int]().Step(ship, nil, shipped) })
+	assert.PanicsWithValue(t, "fsm: Terminal([shipped refused]) after Build: a Builder is frozen once built", func() { built.Terminal(shipped, refused) })
 }
