@@ -37,7 +37,9 @@
 // takes before it delivers the error, which costs a shared atomic an item in fail-fast runs only.
 //
 // The context is checked before every item, and a run whose context has ended starts nothing:
-// the source is not read further, every item already read gets the context's cause as its error
+// the source is not read further (the reader checks the context after each item it takes, so
+// it takes at most the item in hand after the end), every item already read gets the context's
+// cause as its error
 // (the work func is not called for it), and the last result is (zero value, cause), which tells
 // the consumer that the source was not read to its end. A fail-fast run ends with the cause
 // alone, whenever the context ends: before, during or after the source is read.

@@ -94,7 +94,7 @@ func RunChan[T any](ctx context.Context, src <-chan T, fn func(context.Context, 
 				if !ok {
 					return true
 				}
-				if !r.feed.push(v, quit) || r.ctx.Err() != nil {
+				if !r.feed.push(v, quit) || r.done() {
 					return false
 				}
 			case <-r.ctx.Done():
@@ -113,13 +113,15 @@ func RunChan[T any](ctx context.Context, src <-chan T, fn func(context.Context, 
 }
 
 // seqReader reads src into the run until it ends, the run's context ends, or the consumer stops.
+// It checks the run's context (runCtx.done, exact) after publishing each item, so once the
+// context has ended it takes from the source at most the item in hand, which gets its result.
 func seqReader[In, Out any](r *run[In, Out], src iter.Seq[In]) func(quit <-chan struct{}) bool {
 	return func(quit <-chan struct{}) bool {
-		if r.ctx.Err() != nil {
+		if r.done() {
 			return false
 		}
 		for v := range src {
-			if !r.feed.push(v, quit) || r.halted.Load() {
+			if !r.feed.push(v, quit) || r.done() {
 				return false
 			}
 		}

@@ -111,7 +111,7 @@ func (s *slicer[In, Out]) runFrom(w *sliceWorker, i, hi int) (next int) {
 	}()
 	for ; i < hi; i++ {
 		if s.done() {
-			s.fail(i, context.Cause(s.ctx))
+			s.fail(i, s.cause())
 			continue
 		}
 		v, err := s.fn(s.ctx, s.in[i])

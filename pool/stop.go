@@ -1,20 +1,21 @@
 package pool
 
 import (
-	"context"
 	"errors"
 )
 
 // How a run ends. Every way goes through the run's context, so that one check before each item
-// (runCtx.done: ctx.Err(), or the run's own flag when the parent can never end) is all a worker
-// needs, and it is exact: nothing starts after the context ended.
+// (runCtx.done: ctx.Err(), or the run's own flag when the parent can never end, set before the
+// context is cancelled) is all a worker needs, and it is exact: nothing starts after the context
+// ended but an item whose check came just before the end.
 //
 //  1. Something ends the run's context: the parent context ends; the consumer stops ranging
 //     (stop, with errConsumerStopped); a fail-fast run records its first error (fail); the source
 //     panics (produce). Each cancels the run's context with its cause.
-//  2. The producer learns that the context ended (from a context.AfterFunc hook, which costs it
-//     nothing an item) and stops reading the source after its current item (cut records that it
-//     did not reach the end). Every item it read was published.
+//  2. The producer checks the same way after it publishes each item, and stops reading the
+//     source at the first check that finds the context ended, so it takes at most the item in
+//     hand after the end (cut records that it did not reach the end). Every item it read was
+//     published.
 //  3. Workers see the context ended before each item: they do not run it, they give it the
 //     cause as its error (skip), and they carry on until the feed is drained, so every item read
 //     gets a result. After stop, workers exit at once instead (quit): nobody reads any more.
@@ -44,15 +45,6 @@ func (r *run[In, Out]) fail(v In, err error) {
 	if r.first.CompareAndSwap(nil, &Result[Out]{Value: out, Err: err}) {
 		r.end(err)
 	}
-}
-
-// cause is why items stopped starting before the source's end: the parent's cause, a fail-fast
-// error, or the source's panic.
-func (r *run[In, Out]) cause() error {
-	if err := context.Cause(r.parent); err != nil {
-		return err
-	}
-	return context.Cause(r.ctx)
 }
 
 // tail yields the run's last word once every worker has ended: a fail-fast run's first error,
@@ -93,7 +85,4 @@ func (r *run[In, Out]) firstError() *Result[Out] {
 func (r *run[In, Out]) finish() {
 	r.stop(errConsumerStopped)
 	r.wg.Wait()
-	if !r.unhook() { // stop cancelled the context, so the hook has run or is running: wait for it
-		<-r.hooked
-	}
 }
