@@ -88,7 +88,12 @@
 // than those before it can hold back the few results claimed with it. When the source is slow,
 // a worker takes each item as soon as it is published and never waits to fill a batch. Memory is
 // bounded: at most 2 x workers + 2 chunks and two result batches a worker exist, so the heap
-// stays flat however many items stream through. docs/pool.md states the feed's invariants.
+// stays flat however many items stream through. A worker makes its batches when it first
+// claims items, with room for 4 KiB of results (all 256 of them, for results of 16 bytes or
+// less), and a batch grows sixteenfold when a claim does not fit, up to [MaxBatch] results: a
+// short run with many workers costs under 1 KiB for each worker that finds nothing to do (a run
+// of 10 items of 256 bytes on 1024 workers allocates about 0.8 MiB, not 129 MiB).
+// docs/pool.md states the feed's invariants.
 //
 // # Work that waits
 //

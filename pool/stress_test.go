@@ -293,3 +293,55 @@ func TestStressFailFastStartsUnderAnEndedContext(t *testing.T) {
 		late[0], items[0], late[1], items[1])
 	require.Empty(t, failures, "seed %d", seed)
 }
+
+// wide is an item of 256 bytes: a worker's result batches start with room for 16 of them and
+// grow as its claims need (see TestRunMemoryPerWorker), where batches of ints start full.
+type wide struct {
+	i   int
+	pad [248]byte
+}
+
+// Exactly once with items large enough that batches grow while they are filled, with failures
+// among them: every item's result, its error where it failed, in order where asked.
+func TestStressRunWideItems(t *testing.T) {
+	seed := rand.Uint64()
+	rng := rand.New(rand.NewPCG(seed, 7))
+	for run := range *stressRuns / 3 {
+		c := drawStress(rng)
+		c.failFast = false
+		fails := 1 + rng.IntN(20) // every fails-th item fails
+		src := func(yield func(wide) bool) {
+			for i := range c.n {
+				if !yield(wide{i: i, pad: [248]byte{byte(i)}}) {
+					return
+				}
+			}
+		}
+		work := func(_ context.Context, v wide) (wide, error) {
+			if v.i%fails == 0 {
+				return wide{}, errOdd
+			}
+			v.i = -v.i
+			return v, nil
+		}
+		got := make([]int, c.n)
+		next := 0
+		for v, err := range pool.Run(c.parent(t), src, work, c.options()...) {
+			i := -v.i
+			if err != nil {
+				require.ErrorIs(t, err, errOdd, "seed %d run %d %+v", seed, run, c)
+				i = v.i // a failed item comes back as it went in
+			}
+			require.Equal(t, byte(i), v.pad[0], "seed %d run %d %+v: item %d's result carries another's", seed, run, c, i)
+			require.Equal(t, i%fails == 0, err != nil, "seed %d run %d %+v: item %d", seed, run, c, i)
+			got[i]++
+			if c.ordered {
+				require.Equal(t, next, i, "seed %d run %d %+v: out of order", seed, run, c)
+				next++
+			}
+		}
+		for i, k := range got {
+			require.Equal(t, 1, k, "seed %d run %d %+v: item %d came back %d times", seed, run, c, i, k)
+		}
+	}
+}
