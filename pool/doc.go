@@ -10,10 +10,16 @@
 // # Entry points
 //
 // [Run] takes an iter.Seq and yields (result, error) pairs as they are ready; [Map] is Run for a
-// work func that changes the item's type; [RunChan] reads a channel and sends [Result]s on one.
+// work func that changes the item's type; [RunSeq2] is Run for a source that can fail (a
+// directory walk, a database cursor), an iter.Seq2 of items and errors, whose errors become
+// results in their place (see Errors); [RunChan] reads a channel and sends [Result]s on one.
 // [Slice] is for input already in memory: it runs the work func over a slice and returns the
 // results in a slice, in input order; workers claim runs of indexes with one atomic add and write
 // results in place, with no hand-over at all.
+//
+// Every entry point panics at the call, naming itself and the argument, when given a nil
+// context, a nil source or a nil work func: Run, Map and RunSeq2 panic when they are called,
+// not when their results are first ranged over.
 //
 // # Results
 //
@@ -28,7 +34,8 @@
 //
 // # Errors
 //
-// By default an item's error (or a captured panic) is that item's result and the run carries on.
+// By default an item's error (or a captured panic, or a source error of [RunSeq2]) is that
+// item's result and the run carries on.
 // With [FailFast] the first error ends the run: no item starts after it, the context passed to
 // work funcs still running is cancelled with the error as its cause, and the error (with its
 // item) is the run's last result, delivered once the items already running have returned;
@@ -43,6 +50,14 @@
 // (the work func is not called for it), and the last result is (zero value, cause), which tells
 // the consumer that the source was not read to its end. A fail-fast run ends with the cause
 // alone, whenever the context ends: before, during or after the source is read.
+//
+// The run ends the context it passes to work funcs once it is over, so that nothing it started
+// outlives it: with [ErrEnded] after its last result, with [ErrStopped] when the consumer
+// stopped reading results before their end (it broke out of the range, returned, or panicked),
+// and otherwise with the cause that ended it (the parent's, a fail-fast error, a source's
+// panic). ErrEnded and ErrStopped wrap context.Canceled: a work func or a goroutine it started
+// tells a run that was let go from one that failed with errors.Is(context.Cause(ctx),
+// context.Canceled).
 //
 // # Panics
 //

@@ -14,10 +14,13 @@ type run[In, Out any] struct {
 	o      options
 	fn     func(context.Context, In) (Out, error)
 	failed func(In, error) (Out, error) // the result of an item that failed: see Run and Map
-	runCtx                              // ctx is passed to fn; it ends when the run stops starting items
-	feed   *feed[In]
-	window *credits // ordered runs: the reorder window
-	out    chan *batch[Out]
+	// skipped is the result of an item not run because the run's context had ended: failed,
+	// but for RunSeq2's items that carry the source's error, which keep it.
+	skipped func(In, error) (Out, error)
+	runCtx  // ctx is passed to fn; it ends when the run stops starting items
+	feed    *feed[In]
+	window  *credits // ordered runs: the reorder window
+	out     chan *batch[Out]
 
 	quit    chan struct{} // closed when the consumer has stopped: everything exits at once
 	quitOne sync.Once
@@ -28,9 +31,13 @@ type run[In, Out any] struct {
 	wg      sync.WaitGroup
 }
 
-func start[In, Out any](parent context.Context, fn func(context.Context, In) (Out, error), failed func(In, error) (Out, error), o options) *run[In, Out] {
+// start starts the workers of a run. skipped may be nil: an item not run gets failed's result.
+func start[In, Out any](parent context.Context, fn func(context.Context, In) (Out, error), failed, skipped func(In, error) (Out, error), o options) *run[In, Out] {
+	if skipped == nil {
+		skipped = failed
+	}
 	r := &run[In, Out]{
-		o: o, fn: fn, failed: failed,
+		o: o, fn: fn, failed: failed, skipped: skipped,
 		feed: newFeed[In](2*o.workers+2, o.workers),
 		out:  make(chan *batch[Out], 2*o.workers),
 		quit: make(chan struct{}),

@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"context"
 	"errors"
 )
 
@@ -10,7 +11,7 @@ import (
 // ended but an item whose check came just before the end.
 //
 //  1. Something ends the run's context: the parent context ends; the consumer stops ranging
-//     (stop, with errConsumerStopped); a fail-fast run records its first error (fail); the source
+//     (stop, with ErrStopped); a fail-fast run records its first error (fail); the source
 //     panics (produce). Each cancels the run's context with its cause.
 //  2. The producer checks the same way after it publishes each item, and stops reading the
 //     source at the first check that finds the context ended, so it takes at most the item in
@@ -27,8 +28,24 @@ import (
 // the write side before it delivers the first error, so every item started before the error was
 // recorded has finished by then, and none starts after it.
 
-// errConsumerStopped is the cause of the run's context once the consumer has stopped ranging.
-var errConsumerStopped = errors.New("pool: the consumer stopped reading results")
+// ErrStopped is the cause of a run's context (the one passed to the work func) once the
+// consumer has stopped reading results before their end: it broke out of the range, returned
+// from it, or panicked in its body. Work funcs still running see their context cancelled with
+// it. It wraps context.Canceled, so errors.Is(context.Cause(ctx), context.Canceled) tells a
+// run that was let go from one that failed.
+var ErrStopped error = &endError{"pool: the consumer stopped reading results"}
+
+// ErrEnded is the cause of a run's context once the run has delivered its last result (a
+// context kept past its work func's return, or a goroutine it started, sees it). It wraps
+// context.Canceled, as [ErrStopped] does. [Slice] ends its context with it too, when it returns.
+var ErrEnded error = &endError{"pool: the run has ended"}
+
+// endError is the cause of a run's context when the run ends it without a failure: a
+// cancellation, as errors.Is(err, context.Canceled) reports.
+type endError struct{ msg string }
+
+func (e *endError) Error() string { return e.msg }
+func (e *endError) Unwrap() error { return context.Canceled }
 
 // stop ends the run for good: the consumer will read nothing more.
 func (r *run[In, Out]) stop(cause error) {
@@ -67,7 +84,7 @@ func (r *run[In, Out]) tail(yield func(Out, error) bool) {
 func (r *run[In, Out]) maybeRepanic(err error) {
 	var pe *PanicError
 	if r.o.repanic && errors.As(err, &pe) {
-		r.finish()
+		r.finish(ErrStopped)
 		panic(pe)
 	}
 }
@@ -75,14 +92,15 @@ func (r *run[In, Out]) maybeRepanic(err error) {
 // firstError waits for every item started before the first error of a fail-fast run to finish,
 // with no item starting after it, and returns that error.
 func (r *run[In, Out]) firstError() *Result[Out] {
-	r.stop(errConsumerStopped)
+	r.stop(ErrStopped)
 	r.gate.Lock() // the barrier: the write side is ours once no item runs under the read side
 	defer r.gate.Unlock()
 	return r.first.Load()
 }
 
-// finish stops the run and waits for every goroutine of it. It can be called more than once.
-func (r *run[In, Out]) finish() {
-	r.stop(errConsumerStopped)
+// finish stops the run, with cause unless its context has ended already, and waits for every
+// goroutine of it. It can be called more than once.
+func (r *run[In, Out]) finish(cause error) {
+	r.stop(cause)
 	r.wg.Wait()
 }

@@ -195,8 +195,15 @@ func (s *watchedSource) seq(yield func(int) bool) {
 	}
 }
 
+// withErrors is seq as a source that can fail and does not.
+func withErrors(seq func(func(int) bool)) func(func(int, error) bool) {
+	return func(yield func(int, error) bool) {
+		seq(func(v int) bool { return yield(v, nil) })
+	}
+}
+
 // Once the run's context has ended, however it ended, the source is not read further than the
-// item in hand: it yields at most one item after it has seen the end.
+// item in hand: it yields at most one item after it has seen the end. Run and RunSeq2 alike.
 func TestStressRunReadsNothingAfterTheEnd(t *testing.T) {
 	seed := rand.Uint64()
 	rng := rand.New(rand.NewPCG(seed, 5))
@@ -217,8 +224,13 @@ func TestStressRunReadsNothingAfterTheEnd(t *testing.T) {
 			}
 			return 2 * v, nil
 		}
+		results := pool.Run(ctx, src.seq, work, c.options()...)
+		seq2 := rng.IntN(2) == 0
+		if seq2 {
+			results = pool.RunSeq2(ctx, withErrors(src.seq), work, c.options()...)
+		}
 		n := 0
-		for range pool.Run(ctx, src.seq, work, c.options()...) {
+		for range results {
 			if n++; n == k+1 {
 				if how == endByBreak {
 					break
@@ -230,7 +242,8 @@ func TestStressRunReadsNothingAfterTheEnd(t *testing.T) {
 		after := src.after.Load()
 		worst[how] = max(worst[how], after)
 		if after > 1 {
-			failures = append(failures, fmt.Sprintf("run %d %+v ending %d at %d: %d items read after the end", run, c, how, k, after))
+			failures = append(failures, fmt.Sprintf("run %d %+v RunSeq2=%v ending %d at %d: %d items read after the end",
+				run, c, seq2, how, k, after))
 		}
 	}
 	t.Logf("most items read after the end, by cancel, failure, break: %v", worst)

@@ -310,7 +310,7 @@ func (w *worker[In, Out]) items(b *batch[Out], vs []In) {
 	r := w.r
 	for _, v := range vs {
 		if r.done() {
-			w.failedItem(b, v, r.cause())
+			w.skip(b, v)
 			continue
 		}
 		out, err := r.fn(r.ctx, v)
@@ -320,6 +320,16 @@ func (w *worker[In, Out]) items(b *batch[Out], vs []In) {
 		}
 		b.vals = append(b.vals, out)
 	}
+}
+
+// skip records the result of item v, not run because the run's context has ended: the cause,
+// as the run's first error when it fails fast, and v's result (see run.skipped) in b.
+func (w *worker[In, Out]) skip(b *batch[Out], v In) {
+	cause := w.r.cause()
+	if w.r.o.failFast {
+		w.r.fail(v, cause)
+	}
+	b.add(w.r.skipped(v, cause))
 }
 
 // failedItem records item v's error: in b, and as the run's first error when it fails fast.
