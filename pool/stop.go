@@ -11,8 +11,9 @@ import (
 // ended but an item whose check came just before the end.
 //
 //  1. Something ends the run's context: the parent context ends; the consumer stops ranging
-//     (stop, with ErrStopped); a fail-fast run records its first error (fail); the source
-//     panics (produce). Each cancels the run's context with its cause.
+//     (stop, with ErrStopped, or with ErrEnded once every result was delivered); a fail-fast
+//     run records its first error (fail); the source panics (produce). Each cancels the run's
+//     context with its cause; the first cause wins.
 //  2. The producer checks the same way after it publishes each item, and stops reading the
 //     source at the first check that finds the context ended, so it takes at most the item in
 //     hand after the end (cut records that it did not reach the end). Every item it read was
