@@ -17,6 +17,16 @@
 // results in a slice, in input order; workers claim runs of indexes with one atomic add and write
 // results in place, with no hand-over at all.
 //
+// The MD5-of-a-tree program of the Go blog's pipelines article is a RunSeq2 over a directory
+// walk, which fails on a directory it cannot read (see ExampleRunSeq2_failFast):
+//
+//	for f, err := range pool.RunSeq2(ctx, walk(fsys), summer(fsys), pool.FailFast()) {
+//		if err != nil {
+//			return nil, err // the walk's error or a read's, whichever came first
+//		}
+//		sums[f.path] = f.sum
+//	}
+//
 // Every entry point panics at the call, naming itself and the argument, when given a nil
 // context, a nil source or a nil work func: Run, Map and RunSeq2 panic when they are called,
 // not when their results are first ranged over.
