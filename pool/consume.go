@@ -2,13 +2,13 @@ package pool
 
 // consume delivers the run's results to yield on the consumer's goroutine and, whatever way it
 // returns (the results end, yield stops, a panic is re-raised or raised by the loop's body),
-// stops the run and waits for every goroutine of it: with the cause ErrEnded when every result
-// was delivered, ErrStopped otherwise.
+// stops the run and waits for every goroutine of it: with the cause ErrFinished when every
+// result was delivered, ErrStopped otherwise.
 func (r *run[In, Out]) consume(yield func(Out, error) bool) {
 	ended := false
 	defer func() {
 		if ended {
-			r.finish(ErrEnded)
+			r.finish(ErrFinished)
 		} else {
 			r.finish(ErrStopped)
 		}

@@ -62,12 +62,12 @@
 // alone, whenever the context ends: before, during or after the source is read.
 //
 // The run ends the context it passes to work funcs once it is over, so that nothing it started
-// outlives it: with [ErrEnded] after its last result, with [ErrStopped] when the consumer
+// outlives it: with [ErrFinished] after its last result, with [ErrStopped] when the consumer
 // stopped reading results before their end (it broke out of the range, returned, or panicked),
 // and otherwise with the cause that ended it (the parent's, a fail-fast error, a source's
-// panic). ErrEnded and ErrStopped wrap context.Canceled: a work func or a goroutine it started
-// tells a run that was let go from one that failed with errors.Is(context.Cause(ctx),
-// context.Canceled).
+// panic). ErrFinished and ErrStopped wrap context.Canceled: a work func or a goroutine it
+// started tells a run that was let go from one that failed with errors.Is(context.Cause(ctx),
+// context.Canceled). The names are pipe's, for the same two endings.
 //
 // # Panics
 //

@@ -11,7 +11,7 @@ import (
 // ended but an item whose check came just before the end.
 //
 //  1. Something ends the run's context: the parent context ends; the consumer stops ranging
-//     (stop, with ErrStopped, or with ErrEnded once every result was delivered); a fail-fast
+//     (stop, with ErrStopped, or with ErrFinished once every result was delivered); a fail-fast
 //     run records its first error (fail); the source panics (produce). Each cancels the run's
 //     context with its cause; the first cause wins.
 //  2. The producer checks the same way after it publishes each item, and stops reading the
@@ -36,10 +36,10 @@ import (
 // run that was let go from one that failed.
 var ErrStopped error = &endError{"pool: the consumer stopped reading results"}
 
-// ErrEnded is the cause of a run's context once the run has delivered its last result (a
+// ErrFinished is the cause of a run's context once the run has delivered its last result (a
 // context kept past its work func's return, or a goroutine it started, sees it). It wraps
 // context.Canceled, as [ErrStopped] does. [Slice] ends its context with it too, when it returns.
-var ErrEnded error = &endError{"pool: the run has ended"}
+var ErrFinished error = &endError{"pool: the run finished"}
 
 // endError is the cause of a run's context when the run ends it without a failure: a
 // cancellation, as errors.Is(err, context.Canceled) reports.

@@ -161,16 +161,16 @@ func (c *causeOf) cause(t *testing.T) error {
 	return context.Cause(*ctx)
 }
 
-// A run's context ends with ErrEnded after its last result, and with ErrStopped when the
+// A run's context ends with ErrFinished after its last result, and with ErrStopped when the
 // consumer stops early (work funcs still running see it); both are cancellations.
 func TestRunContextCauseAtTheEnd(t *testing.T) {
-	t.Run("ended", func(t *testing.T) {
+	t.Run("finished", func(t *testing.T) {
 		var c causeOf
 		work := func(ctx context.Context, v int) (int, error) { c.keep(ctx); return v, nil }
 		for _, err := range pool.Run(context.Background(), sourceOf(100), work, pool.Workers(3)) {
 			require.NoError(t, err)
 		}
-		assert.Equal(t, pool.ErrEnded, c.cause(t))
+		assert.Equal(t, pool.ErrFinished, c.cause(t))
 		assert.ErrorIs(t, c.cause(t), context.Canceled)
 	})
 	t.Run("stopped", func(t *testing.T) {
@@ -193,7 +193,7 @@ func TestRunContextCauseAtTheEnd(t *testing.T) {
 			assert.ErrorIs(t, err, context.Canceled)
 		}
 	})
-	t.Run("RunChan ended", func(t *testing.T) {
+	t.Run("RunChan finished", func(t *testing.T) {
 		var c causeOf
 		work := func(ctx context.Context, v int) (int, error) { c.keep(ctx); return v, nil }
 		src := make(chan int, 3)
@@ -203,14 +203,14 @@ func TestRunContextCauseAtTheEnd(t *testing.T) {
 		for r := range pool.RunChan(context.Background(), src, work) {
 			require.NoError(t, r.Err)
 		}
-		assert.Equal(t, pool.ErrEnded, c.cause(t))
+		assert.Equal(t, pool.ErrFinished, c.cause(t))
 	})
-	t.Run("Slice ended", func(t *testing.T) {
+	t.Run("Slice finished", func(t *testing.T) {
 		var c causeOf
 		work := func(ctx context.Context, v int) (int, error) { c.keep(ctx); return v, nil }
 		_, errs := pool.Slice(context.Background(), ints(10), work)
 		require.Nil(t, errs)
-		assert.Equal(t, pool.ErrEnded, c.cause(t))
+		assert.Equal(t, pool.ErrFinished, c.cause(t))
 	})
 	t.Run("parent's cause", func(t *testing.T) {
 		ctx, cancel := context.WithCancelCause(context.Background())
@@ -228,5 +228,5 @@ func TestRunContextCauseAtTheEnd(t *testing.T) {
 		assert.Equal(t, stop, c.cause(t), "the parent's cause, not the run's own")
 	})
 	assert.Equal(t, "pool: the consumer stopped reading results", pool.ErrStopped.Error())
-	assert.Equal(t, "pool: the run has ended", pool.ErrEnded.Error())
+	assert.Equal(t, "pool: the run finished", pool.ErrFinished.Error())
 }
