@@ -262,7 +262,7 @@ func TestStressFailFastStartsUnderAnEndedContext(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 6))
 	var late, items [2]int64 // by parent: cancellable, Background
 	var failures []string
-	for run := range *stressRuns / 3 {
+	for run := range *stressRuns / 6 { // two runs each, one a parent kind
 		for kind, parent := range []context.Context{t.Context(), context.Background()} {
 			c := drawStress(rng)
 			c.failFast = true
@@ -319,7 +319,7 @@ type wide struct {
 func TestStressRunWideItems(t *testing.T) {
 	seed := rand.Uint64()
 	rng := rand.New(rand.NewPCG(seed, 7))
-	for run := range *stressRuns / 3 {
+	for run := range *stressRuns / 6 { // the largest items of the stress tests: fewer runs
 		c := drawStress(rng)
 		c.failFast = false
 		fails := 1 + rng.IntN(20) // every fails-th item fails
