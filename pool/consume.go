@@ -1,10 +1,18 @@
 package pool
 
 // consume delivers the run's results to yield on the consumer's goroutine and, whatever way it
-// returns (the results end, yield stops, a panic is re-raised), stops the run and waits for every
-// goroutine of it.
+// returns (the results end, yield stops, a panic is re-raised or raised by the loop's body),
+// stops the run and waits for every goroutine of it: with the cause ErrFinished when every
+// result was delivered, ErrStopped otherwise.
 func (r *run[In, Out]) consume(yield func(Out, error) bool) {
-	defer r.finish()
+	ended := false
+	defer func() {
+		if ended {
+			r.finish(ErrFinished)
+		} else {
+			r.finish(ErrStopped)
+		}
+	}()
 	ok := true
 	if r.o.ordered {
 		ok = r.consumeOrdered(yield)
@@ -13,6 +21,7 @@ func (r *run[In, Out]) consume(yield func(Out, error) bool) {
 	}
 	if ok {
 		r.tail(yield)
+		ended = true
 	}
 }
 

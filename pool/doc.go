@@ -10,10 +10,26 @@
 // # Entry points
 //
 // [Run] takes an iter.Seq and yields (result, error) pairs as they are ready; [Map] is Run for a
-// work func that changes the item's type; [RunChan] reads a channel and sends [Result]s on one.
+// work func that changes the item's type; [RunSeq2] is Run for a source that can fail (a
+// directory walk, a database cursor), an iter.Seq2 of items and errors, whose errors become
+// results in their place (see Errors); [RunChan] reads a channel and sends [Result]s on one.
 // [Slice] is for input already in memory: it runs the work func over a slice and returns the
 // results in a slice, in input order; workers claim runs of indexes with one atomic add and write
 // results in place, with no hand-over at all.
+//
+// The MD5-of-a-tree program of the Go blog's pipelines article is a RunSeq2 over a directory
+// walk, which fails on a directory it cannot read (see ExampleRunSeq2_failFast):
+//
+//	for f, err := range pool.RunSeq2(ctx, walk(fsys), summer(fsys), pool.FailFast()) {
+//		if err != nil {
+//			return nil, err // the walk's error or a read's, whichever came first
+//		}
+//		sums[f.path] = f.sum
+//	}
+//
+// Every entry point panics at the call, naming itself and the argument, when given a nil
+// context, a nil source or a nil work func: Run, Map and RunSeq2 panic when they are called,
+// not when their results are first ranged over.
 //
 // # Results
 //
@@ -28,7 +44,8 @@
 //
 // # Errors
 //
-// By default an item's error (or a captured panic) is that item's result and the run carries on.
+// By default an item's error (or a captured panic, or a source error of [RunSeq2]) is that
+// item's result and the run carries on.
 // With [FailFast] the first error ends the run: no item starts after it, the context passed to
 // work funcs still running is cancelled with the error as its cause, and the error (with its
 // item) is the run's last result, delivered once the items already running have returned;
@@ -37,10 +54,20 @@
 // takes before it delivers the error, which costs a shared atomic an item in fail-fast runs only.
 //
 // The context is checked before every item, and a run whose context has ended starts nothing:
-// the source is not read further, every item already read gets the context's cause as its error
+// the source is not read further (the reader checks the context after each item it takes, so
+// it takes at most the item in hand after the end), every item already read gets the context's
+// cause as its error
 // (the work func is not called for it), and the last result is (zero value, cause), which tells
 // the consumer that the source was not read to its end. A fail-fast run ends with the cause
 // alone, whenever the context ends: before, during or after the source is read.
+//
+// The run ends the context it passes to work funcs once it is over, so that nothing it started
+// outlives it: with [ErrFinished] after its last result, with [ErrStopped] when the consumer
+// stopped reading results before their end (it broke out of the range, returned, or panicked),
+// and otherwise with the cause that ended it (the parent's, a fail-fast error, a source's
+// panic). ErrFinished and ErrStopped wrap context.Canceled: a work func or a goroutine it
+// started tells a run that was let go from one that failed with errors.Is(context.Cause(ctx),
+// context.Canceled). The names are pipe's, for the same two endings.
 //
 // # Panics
 //
@@ -86,7 +113,12 @@
 // than those before it can hold back the few results claimed with it. When the source is slow,
 // a worker takes each item as soon as it is published and never waits to fill a batch. Memory is
 // bounded: at most 2 x workers + 2 chunks and two result batches a worker exist, so the heap
-// stays flat however many items stream through. docs/pool.md states the feed's invariants.
+// stays flat however many items stream through. A worker makes its batches when it first
+// claims items, with room for 4 KiB of results (all 256 of them, for results of 16 bytes or
+// less), and a batch grows sixteenfold when a claim does not fit, up to [MaxBatch] results: a
+// short run with many workers costs under 1 KiB for each worker that finds nothing to do (a run
+// of 10 items of 256 bytes on 1024 workers allocates about 0.8 MiB, not 129 MiB).
+// docs/pool.md states the feed's invariants.
 //
 // # Work that waits
 //

@@ -14,27 +14,30 @@ type run[In, Out any] struct {
 	o      options
 	fn     func(context.Context, In) (Out, error)
 	failed func(In, error) (Out, error) // the result of an item that failed: see Run and Map
-	runCtx                              // ctx is passed to fn; it ends when the run stops starting items
-	parent context.Context
-	feed   *feed[In]
-	window *credits // ordered runs: the reorder window
-	out    chan *batch[Out]
+	// skipped is the result of an item not run because the run's context had ended: failed,
+	// but for RunSeq2's items that carry the source's error, which keep it.
+	skipped func(In, error) (Out, error)
+	runCtx  // ctx is passed to fn; it ends when the run stops starting items
+	feed    *feed[In]
+	window  *credits // ordered runs: the reorder window
+	out     chan *batch[Out]
 
 	quit    chan struct{} // closed when the consumer has stopped: everything exits at once
 	quitOne sync.Once
 	cut     atomic.Bool // the producer stopped before the source's end
-	halted  atomic.Bool // the run's context has ended, as the producer learns it: see seqReader
-	unhook  func() bool
-	hooked  chan struct{} // closed when the hook has run
 	live    atomic.Int32
 	first   atomic.Pointer[Result[Out]] // the first error of a fail-fast run
 	gate    sync.RWMutex                // fail-fast only: workers start items under its read side
 	wg      sync.WaitGroup
 }
 
-func start[In, Out any](parent context.Context, fn func(context.Context, In) (Out, error), failed func(In, error) (Out, error), o options) *run[In, Out] {
+// start starts the workers of a run. skipped may be nil: an item not run gets failed's result.
+func start[In, Out any](parent context.Context, fn func(context.Context, In) (Out, error), failed, skipped func(In, error) (Out, error), o options) *run[In, Out] {
+	if skipped == nil {
+		skipped = failed
+	}
 	r := &run[In, Out]{
-		o: o, fn: fn, failed: failed, parent: parent,
+		o: o, fn: fn, failed: failed, skipped: skipped,
 		feed: newFeed[In](2*o.workers+2, o.workers),
 		out:  make(chan *batch[Out], 2*o.workers),
 		quit: make(chan struct{}),
@@ -43,14 +46,6 @@ func start[In, Out any](parent context.Context, fn func(context.Context, In) (Ou
 	if o.ordered {
 		r.window = newCredits(o.window)
 	}
-	// The producer stops reading at the first item after the run's context ended; it learns of
-	// it from this hook, which costs it nothing an item, a little late. Workers check the context
-	// itself before every item, so no item starts after it ended.
-	r.hooked = make(chan struct{})
-	r.unhook = context.AfterFunc(r.ctx, func() {
-		defer close(r.hooked)
-		r.halted.Store(true)
-	})
 	r.live.Store(int32(o.workers))
 	for range o.workers {
 		w := newWorker(r)

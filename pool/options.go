@@ -5,8 +5,8 @@ import (
 	"runtime"
 )
 
-// An Option configures a run of [Run] or [RunChan]. Options are applied in order; a later one
-// overrides an earlier one of the same kind.
+// An Option configures a run of [Run], [Map], [RunSeq2], [RunChan] or [Slice]. Options are
+// applied in order; a later one overrides an earlier one of the same kind.
 type Option interface{ apply(*options) }
 
 type options struct {

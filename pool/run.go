@@ -44,12 +44,12 @@ func (e *ItemError[In]) Unwrap() error { return e.Err }
 // the source, with its error. Run itself does nothing: each range over the returned sequence
 // starts a run, and the range ends once every goroutine of the run has ended.
 //
-// Run panics if src or fn is nil.
+// Run panics if ctx, src or fn is nil.
 func Run[T any](ctx context.Context, src iter.Seq[T], fn func(context.Context, T) (T, error), opts ...Option) iter.Seq2[T, error] {
-	mustRun("Run", "source", src != nil, fn != nil)
+	mustRun("Run", ctx, "source", src != nil, fn != nil)
 	o := newOptions(opts)
 	return func(yield func(T, error) bool) {
-		r := start(ctx, fn, sameItem[T], o)
+		r := start(ctx, fn, sameItem[T], nil, o)
 		r.produce(seqReader(r, src))
 		r.consume(yield)
 	}
@@ -59,12 +59,12 @@ func Run[T any](ctx context.Context, src iter.Seq[T], fn func(context.Context, T
 // result is the zero Out with an *[ItemError] that carries the item and the cause (errors.Is and
 // errors.As reach the cause through it).
 //
-// Map panics if src or fn is nil.
+// Map panics if ctx, src or fn is nil.
 func Map[In, Out any](ctx context.Context, src iter.Seq[In], fn func(context.Context, In) (Out, error), opts ...Option) iter.Seq2[Out, error] {
-	mustRun("Map", "source", src != nil, fn != nil)
+	mustRun("Map", ctx, "source", src != nil, fn != nil)
 	o := newOptions(opts)
 	return func(yield func(Out, error) bool) {
-		r := start(ctx, fn, itemError[In, Out], o)
+		r := start(ctx, fn, itemError[In, Out], nil, o)
 		r.produce(seqReader(r, src))
 		r.consume(yield)
 	}
@@ -80,13 +80,13 @@ func Map[In, Out any](ctx context.Context, src iter.Seq[In], fn func(context.Con
 // goroutine of the run, where re-raising would crash the program, so a panic stays that item's
 // error. RunChan returns at once.
 //
-// RunChan panics if src or fn is nil.
+// RunChan panics if ctx, src or fn is nil.
 func RunChan[T any](ctx context.Context, src <-chan T, fn func(context.Context, T) (T, error), opts ...Option) <-chan Result[T] {
-	mustRun("RunChan", "source channel", src != nil, fn != nil)
+	mustRun("RunChan", ctx, "source channel", src != nil, fn != nil)
 	o := newOptions(opts)
 	o.repanic = false // no goroutine of the caller's reads the results: a panic stays the item's error
 	out := make(chan Result[T], o.workers)
-	r := start(ctx, fn, sameItem[T], o)
+	r := start(ctx, fn, sameItem[T], nil, o)
 	r.produce(func(quit <-chan struct{}) bool {
 		for {
 			select {
@@ -94,7 +94,7 @@ func RunChan[T any](ctx context.Context, src <-chan T, fn func(context.Context, 
 				if !ok {
 					return true
 				}
-				if !r.feed.push(v, quit) || r.ctx.Err() != nil {
+				if !r.feed.push(v, quit) || r.done() {
 					return false
 				}
 			case <-r.ctx.Done():
@@ -113,13 +113,15 @@ func RunChan[T any](ctx context.Context, src <-chan T, fn func(context.Context, 
 }
 
 // seqReader reads src into the run until it ends, the run's context ends, or the consumer stops.
+// It checks the run's context (runCtx.done, exact) after publishing each item, so once the
+// context has ended it takes from the source at most the item in hand, which gets its result.
 func seqReader[In, Out any](r *run[In, Out], src iter.Seq[In]) func(quit <-chan struct{}) bool {
 	return func(quit <-chan struct{}) bool {
-		if r.ctx.Err() != nil {
+		if r.done() {
 			return false
 		}
 		for v := range src {
-			if !r.feed.push(v, quit) || r.halted.Load() {
+			if !r.feed.push(v, quit) || r.done() {
 				return false
 			}
 		}
@@ -136,7 +138,12 @@ func itemError[In, Out any](v In, err error) (Out, error) {
 	return zero, &ItemError[In]{Item: v, Err: err}
 }
 
-func mustRun(call, source string, src, fn bool) {
+// mustRun panics, naming the entry point called and the argument, when the context, the source
+// or the work func is nil: at the call, not when the results are first ranged over.
+func mustRun(call string, ctx context.Context, source string, src, fn bool) {
+	if ctx == nil {
+		panic(fmt.Sprintf("pool: %s: nil context", call))
+	}
 	if !src {
 		panic(fmt.Sprintf("pool: %s: nil %s", call, source))
 	}

@@ -3,6 +3,7 @@ package pool_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -87,6 +88,9 @@ func TestRunFaultsLandOnTheirItem(t *testing.T) {
 
 func TestRunBadInputPanics(t *testing.T) {
 	work := func(_ context.Context, v int) (int, error) { return v, nil }
+	toString := func(_ context.Context, v int) (string, error) { return strconv.Itoa(v), nil }
+	var nilCtx context.Context // a nil context, as a caller's variable would hold it
+	seq2 := func(func(int, error) bool) {}
 	tests := []struct {
 		give string
 		f    func()
@@ -96,6 +100,15 @@ func TestRunBadInputPanics(t *testing.T) {
 		{"nil func", func() { pool.Run(context.Background(), neverEnding, nil) }, "pool: Run: nil work func"},
 		{"nil channel", func() { pool.RunChan(context.Background(), nil, work) }, "pool: RunChan: nil source channel"},
 		{"nil chan func", func() { pool.RunChan(context.Background(), make(chan int), nil) }, "pool: RunChan: nil work func"},
+		{"Run nil context", func() { pool.Run(nilCtx, neverEnding, work) }, "pool: Run: nil context"},
+		{"Map nil context", func() { pool.Map(nilCtx, neverEnding, toString) }, "pool: Map: nil context"},
+		{"RunChan nil context", func() { pool.RunChan(nilCtx, make(chan int), work) }, "pool: RunChan: nil context"},
+		{"RunSeq2 nil context", func() { pool.RunSeq2(nilCtx, seq2, work) }, "pool: RunSeq2: nil context"},
+		{"Slice nil context", func() { pool.Slice(nilCtx, []int{1}, work) }, "pool: Slice: nil context"},
+		{"RunSeq2 nil source", func() { pool.RunSeq2(context.Background(), nil, work) }, "pool: RunSeq2: nil source"},
+		{"RunSeq2 nil func", func() { pool.RunSeq2(context.Background(), seq2, nil) }, "pool: RunSeq2: nil work func"},
+		{"Slice nil func", func() { pool.Slice[int, int](context.Background(), []int{1}, nil) }, "pool: Slice: nil work func"},
+		{"Map nil source", func() { pool.Map(context.Background(), nil, toString) }, "pool: Map: nil source"},
 		{"zero workers", func() { pool.Workers(0) }, "pool: Workers(0): must be at least 1"},
 		{"negative window", func() { pool.Window(-3) }, "pool: Window(-3): must be at least 1"},
 		{"batch too big", func() { pool.MaxBatch(257) }, "pool: MaxBatch(257): must be from 1 to 256"},

@@ -6,34 +6,42 @@ import (
 )
 
 // runCtx is the context a run passes to the work func, with a check cheap enough to make
-// before every item.
+// before every item, and exact: once ctx.Err() is set, done reports true.
 //
 // The context ends when its parent ends, or when the run ends it itself with end (the consumer
-// stopped, a fail-fast run failed, the source panicked). When the parent can never end (its
-// Done is nil, as for context.Background), every ending is the run's own: end sets ended once
-// the cancel has returned, so a worker that reads ended true finds the cause set, and one that
-// reads it false began its item while end was still running, which is no later than ctx.Err()
-// would have let it. done then costs an atomic load of a bool instead of an interface call on
-// the context, which is most of what the pool adds to a trivial item. When the parent can end,
-// done is ctx.Err() itself, exact at once when the parent is cancelled.
+// stopped, a fail-fast run failed, the source panicked). end records the first cause given to
+// it and sets ended before it cancels the context, so that a goroutine that finds ended set
+// finds the cause too, and one that finds ctx.Err() set finds ended set. When the parent can
+// never end (its Done is nil, as for context.Background), every ending is the run's own, and
+// done is an atomic load of ended instead of an interface call on the context, which is most of
+// what the pool adds to a trivial item; it turns true no later than ctx.Err() would. When the
+// parent can end, done is ctx.Err() itself, exact at once when the parent is cancelled.
 //
-// Writers: ended is set only by end, after cancel. Readers: done, on any goroutine.
+// Writers: first is set once, by the first end, with a CAS; ended is set only by that end,
+// after first and before cancel. Readers: done and cause, on any goroutine.
 type runCtx struct {
 	ctx        context.Context
 	cancel     context.CancelCauseFunc
+	parent     context.Context
 	parentEnds bool
+	first      atomic.Pointer[error] // the cause given to the first end
 	ended      atomic.Bool
 }
 
 func (c *runCtx) init(parent context.Context) {
+	c.parent = parent
 	c.ctx, c.cancel = context.WithCancelCause(parent)
 	c.parentEnds = parent.Done() != nil
 }
 
-// end cancels the context with cause; the first cause wins, as with context.CancelCauseFunc.
+// end cancels the context with cause. The first call wins, as with context.CancelCauseFunc; a
+// later one does nothing, so the cause recorded and the context's are the same.
 func (c *runCtx) end(cause error) {
-	c.cancel(cause)
+	if !c.first.CompareAndSwap(nil, &cause) {
+		return
+	}
 	c.ended.Store(true)
+	c.cancel(cause)
 }
 
 // done reports whether the context has ended, as ctx.Err() != nil does.
@@ -42,4 +50,18 @@ func (c *runCtx) done() bool {
 		return c.ctx.Err() != nil
 	}
 	return c.ended.Load()
+}
+
+// cause is why the context ended, once done has reported true: the parent's cause when the
+// parent has ended, or the cause given to end.
+func (c *runCtx) cause() error {
+	if c.parentEnds {
+		if err := context.Cause(c.parent); err != nil {
+			return err
+		}
+	}
+	if p := c.first.Load(); p != nil {
+		return *p
+	}
+	return context.Cause(c.ctx)
 }

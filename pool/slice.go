@@ -22,15 +22,13 @@ import (
 // caller's goroutine once every worker has returned); [Ordered], [Window] and [MaxBatch] have no
 // effect: results are always in input order, each in its own place.
 //
-// Slice panics if fn is nil.
+// Slice panics if ctx or fn is nil.
 func Slice[In, Out any](ctx context.Context, in []In, fn func(context.Context, In) (Out, error), opts ...Option) (out []Out, errs []error) {
-	if fn == nil {
-		panic("pool: Slice: nil work func")
-	}
+	mustRun("Slice", ctx, "input", true, fn != nil)
 	o := newOptions(opts)
 	s := &slicer[In, Out]{in: in, out: make([]Out, len(in)), fn: fn, failFast: o.failFast}
 	s.init(ctx)
-	defer s.cancel(nil)
+	defer s.cancel(ErrFinished)
 	for range min(o.workers, len(in)) {
 		s.wg.Go(func() { s.work(&sliceWorker{limit: 1}) }) // owned by Slice, which waits for it
 	}
@@ -111,7 +109,7 @@ func (s *slicer[In, Out]) runFrom(w *sliceWorker, i, hi int) (next int) {
 	}()
 	for ; i < hi; i++ {
 		if s.done() {
-			s.fail(i, context.Cause(s.ctx))
+			s.fail(i, s.cause())
 			continue
 		}
 		v, err := s.fn(s.ctx, s.in[i])

@@ -6,15 +6,18 @@ import (
 )
 
 // How a run ends. Every way goes through the run's context, so that one check before each item
-// (runCtx.done: ctx.Err(), or the run's own flag when the parent can never end) is all a worker
-// needs, and it is exact: nothing starts after the context ended.
+// (runCtx.done: ctx.Err(), or the run's own flag when the parent can never end, set before the
+// context is cancelled) is all a worker needs, and it is exact: nothing starts after the context
+// ended but an item whose check came just before the end.
 //
 //  1. Something ends the run's context: the parent context ends; the consumer stops ranging
-//     (stop, with errConsumerStopped); a fail-fast run records its first error (fail); the source
-//     panics (produce). Each cancels the run's context with its cause.
-//  2. The producer learns that the context ended (from a context.AfterFunc hook, which costs it
-//     nothing an item) and stops reading the source after its current item (cut records that it
-//     did not reach the end). Every item it read was published.
+//     (stop, with ErrStopped, or with ErrFinished once every result was delivered); a fail-fast
+//     run records its first error (fail); the source panics (produce). Each cancels the run's
+//     context with its cause; the first cause wins.
+//  2. The producer checks the same way after it publishes each item, and stops reading the
+//     source at the first check that finds the context ended, so it takes at most the item in
+//     hand after the end (cut records that it did not reach the end). Every item it read was
+//     published.
 //  3. Workers see the context ended before each item: they do not run it, they give it the
 //     cause as its error (skip), and they carry on until the feed is drained, so every item read
 //     gets a result. After stop, workers exit at once instead (quit): nobody reads any more.
@@ -26,8 +29,24 @@ import (
 // the write side before it delivers the first error, so every item started before the error was
 // recorded has finished by then, and none starts after it.
 
-// errConsumerStopped is the cause of the run's context once the consumer has stopped ranging.
-var errConsumerStopped = errors.New("pool: the consumer stopped reading results")
+// ErrStopped is the cause of a run's context (the one passed to the work func) once the
+// consumer has stopped reading results before their end: it broke out of the range, returned
+// from it, or panicked in its body. Work funcs still running see their context cancelled with
+// it. It wraps context.Canceled, so errors.Is(context.Cause(ctx), context.Canceled) tells a
+// run that was let go from one that failed.
+var ErrStopped error = &endError{"pool: the consumer stopped reading results"}
+
+// ErrFinished is the cause of a run's context once the run has delivered its last result (a
+// context kept past its work func's return, or a goroutine it started, sees it). It wraps
+// context.Canceled, as [ErrStopped] does. [Slice] ends its context with it too, when it returns.
+var ErrFinished error = &endError{"pool: the run finished"}
+
+// endError is the cause of a run's context when the run ends it without a failure: a
+// cancellation, as errors.Is(err, context.Canceled) reports.
+type endError struct{ msg string }
+
+func (e *endError) Error() string { return e.msg }
+func (e *endError) Unwrap() error { return context.Canceled }
 
 // stop ends the run for good: the consumer will read nothing more.
 func (r *run[In, Out]) stop(cause error) {
@@ -44,15 +63,6 @@ func (r *run[In, Out]) fail(v In, err error) {
 	if r.first.CompareAndSwap(nil, &Result[Out]{Value: out, Err: err}) {
 		r.end(err)
 	}
-}
-
-// cause is why items stopped starting before the source's end: the parent's cause, a fail-fast
-// error, or the source's panic.
-func (r *run[In, Out]) cause() error {
-	if err := context.Cause(r.parent); err != nil {
-		return err
-	}
-	return context.Cause(r.ctx)
 }
 
 // tail yields the run's last word once every worker has ended: a fail-fast run's first error,
@@ -75,7 +85,7 @@ func (r *run[In, Out]) tail(yield func(Out, error) bool) {
 func (r *run[In, Out]) maybeRepanic(err error) {
 	var pe *PanicError
 	if r.o.repanic && errors.As(err, &pe) {
-		r.finish()
+		r.finish(ErrStopped)
 		panic(pe)
 	}
 }
@@ -83,17 +93,15 @@ func (r *run[In, Out]) maybeRepanic(err error) {
 // firstError waits for every item started before the first error of a fail-fast run to finish,
 // with no item starting after it, and returns that error.
 func (r *run[In, Out]) firstError() *Result[Out] {
-	r.stop(errConsumerStopped)
+	r.stop(ErrStopped)
 	r.gate.Lock() // the barrier: the write side is ours once no item runs under the read side
 	defer r.gate.Unlock()
 	return r.first.Load()
 }
 
-// finish stops the run and waits for every goroutine of it. It can be called more than once.
-func (r *run[In, Out]) finish() {
-	r.stop(errConsumerStopped)
+// finish stops the run, with cause unless its context has ended already, and waits for every
+// goroutine of it. It can be called more than once.
+func (r *run[In, Out]) finish(cause error) {
+	r.stop(cause)
 	r.wg.Wait()
-	if !r.unhook() { // stop cancelled the context, so the hook has run or is running: wait for it
-		<-r.hooked
-	}
 }

@@ -144,3 +144,89 @@ func sourceOf(n int) func(func(int) bool) {
 		}
 	}
 }
+
+// causeOf records the cause of the context a work func was given, once it has ended.
+type causeOf struct {
+	ctx atomic.Pointer[context.Context]
+}
+
+func (c *causeOf) keep(ctx context.Context) {
+	c.ctx.CompareAndSwap(nil, &ctx)
+}
+
+func (c *causeOf) cause(t *testing.T) error {
+	t.Helper()
+	ctx := c.ctx.Load()
+	require.NotNil(t, ctx, "a work func ran")
+	return context.Cause(*ctx)
+}
+
+// A run's context ends with ErrFinished after its last result, and with ErrStopped when the
+// consumer stops early (work funcs still running see it); both are cancellations.
+func TestRunContextCauseAtTheEnd(t *testing.T) {
+	t.Run("finished", func(t *testing.T) {
+		var c causeOf
+		work := func(ctx context.Context, v int) (int, error) { c.keep(ctx); return v, nil }
+		for _, err := range pool.Run(context.Background(), sourceOf(100), work, pool.Workers(3)) {
+			require.NoError(t, err)
+		}
+		assert.Equal(t, pool.ErrFinished, c.cause(t))
+		assert.ErrorIs(t, c.cause(t), context.Canceled)
+	})
+	t.Run("stopped", func(t *testing.T) {
+		causes := make(chan error, 8)
+		work := func(ctx context.Context, v int) (int, error) {
+			if v == 0 {
+				return v, nil
+			}
+			<-ctx.Done() // running when the consumer stops: it learns why from its context
+			causes <- context.Cause(ctx)
+			return v, nil
+		}
+		for range pool.Run(t.Context(), neverEnding, work, pool.Workers(3), pool.MaxBatch(1)) {
+			break
+		}
+		close(causes)
+		require.NotEmpty(t, causes, "work funcs were running when the consumer stopped")
+		for err := range causes {
+			assert.Equal(t, pool.ErrStopped, err)
+			assert.ErrorIs(t, err, context.Canceled)
+		}
+	})
+	t.Run("RunChan finished", func(t *testing.T) {
+		var c causeOf
+		work := func(ctx context.Context, v int) (int, error) { c.keep(ctx); return v, nil }
+		src := make(chan int, 3)
+		src <- 1
+		src <- 2
+		close(src)
+		for r := range pool.RunChan(context.Background(), src, work) {
+			require.NoError(t, r.Err)
+		}
+		assert.Equal(t, pool.ErrFinished, c.cause(t))
+	})
+	t.Run("Slice finished", func(t *testing.T) {
+		var c causeOf
+		work := func(ctx context.Context, v int) (int, error) { c.keep(ctx); return v, nil }
+		_, errs := pool.Slice(context.Background(), ints(10), work)
+		require.Nil(t, errs)
+		assert.Equal(t, pool.ErrFinished, c.cause(t))
+	})
+	t.Run("parent's cause", func(t *testing.T) {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		stop := errors.New("shutting down")
+		var c causeOf
+		work := func(ctx context.Context, v int) (int, error) {
+			c.keep(ctx)
+			if v == 10 {
+				cancel(stop)
+			}
+			return v, nil
+		}
+		for range pool.Run(ctx, neverEnding, work) {
+		}
+		assert.Equal(t, stop, c.cause(t), "the parent's cause, not the run's own")
+	})
+	assert.Equal(t, "pool: the consumer stopped reading results", pool.ErrStopped.Error())
+	assert.Equal(t, "pool: the run finished", pool.ErrFinished.Error())
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -158,3 +159,202 @@ func TestStressFailFastEndsWithTheError(t *testing.T) {
 }
 
 func double(_ context.Context, v int) (int, error) { return 2 * v, nil }
+
+// ending is one way a stress run's context ends.
+type ending int
+
+const (
+	endByCancel  ending = iota // the consumer cancels the parent context
+	endByFailure               // a fail-fast run's work func fails
+	endByBreak                 // the consumer breaks out of the range
+	endingKinds
+)
+
+// watchedSource yields 0, 1, 2, ... until its consumer stops it, and counts the items it yields
+// once it has seen the run's context ended (the context the work funcs get, which watch
+// records): the reader must take at most the item in hand after the end.
+type watchedSource struct {
+	ctx   atomic.Pointer[context.Context]
+	after atomic.Int64
+}
+
+func (s *watchedSource) watch(ctx context.Context) {
+	if s.ctx.Load() == nil {
+		s.ctx.CompareAndSwap(nil, &ctx)
+	}
+}
+
+func (s *watchedSource) seq(yield func(int) bool) {
+	for i := 0; ; i++ {
+		if c := s.ctx.Load(); c != nil && (*c).Err() != nil {
+			s.after.Add(1)
+		}
+		if !yield(i) {
+			return
+		}
+	}
+}
+
+// withErrors is seq as a source that can fail and does not.
+func withErrors(seq func(func(int) bool)) func(func(int, error) bool) {
+	return func(yield func(int, error) bool) {
+		seq(func(v int) bool { return yield(v, nil) })
+	}
+}
+
+// Once the run's context has ended, however it ended, the source is not read further than the
+// item in hand: it yields at most one item after it has seen the end. Run and RunSeq2 alike.
+func TestStressRunReadsNothingAfterTheEnd(t *testing.T) {
+	seed := rand.Uint64()
+	rng := rand.New(rand.NewPCG(seed, 5))
+	var worst [endingKinds]int64
+	var failures []string
+	for run := range *stressRuns / 3 {
+		c := drawStress(rng)
+		how := ending(rng.IntN(int(endingKinds)))
+		k := rng.IntN(3000)
+		c.failFast = how == endByFailure
+		c.background = c.background && how != endByCancel
+		ctx, cancel := context.WithCancel(c.parent(t))
+		src := &watchedSource{}
+		work := func(ctx context.Context, v int) (int, error) {
+			src.watch(ctx)
+			if how == endByFailure && v == k {
+				return v, errOdd
+			}
+			return 2 * v, nil
+		}
+		results := pool.Run(ctx, src.seq, work, c.options()...)
+		seq2 := rng.IntN(2) == 0
+		if seq2 {
+			results = pool.RunSeq2(ctx, withErrors(src.seq), work, c.options()...)
+		}
+		n := 0
+		for range results {
+			if n++; n == k+1 {
+				if how == endByBreak {
+					break
+				}
+				cancel()
+			}
+		}
+		cancel()
+		after := src.after.Load()
+		worst[how] = max(worst[how], after)
+		if after > 1 {
+			failures = append(failures, fmt.Sprintf("run %d %+v RunSeq2=%v ending %d at %d: %d items read after the end",
+				run, c, seq2, how, k, after))
+		}
+	}
+	t.Logf("most items read after the end, by cancel, failure, break: %v", worst)
+	require.Empty(t, failures, "seed %d: the source was read past the end", seed)
+}
+
+// A fail-fast run stops starting items once its context has ended, as exactly with a parent
+// that can never end (the run then checks a flag of its own, see runCtx) as with one that can.
+// A worker checks the context before each item, so a worker may start one item that it had
+// checked just before the failure (the race is the work func's), but no more: at most
+// workers-1 items start under an ended context, whatever the parent. The failing work func
+// gives the run's context many children first, so that cancelling it takes long: an item that
+// starts while the cancel is under way, under a context that has already ended, counts.
+func TestStressFailFastStartsUnderAnEndedContext(t *testing.T) {
+	seed := rand.Uint64()
+	rng := rand.New(rand.NewPCG(seed, 6))
+	var late, items [2]int64 // by parent: cancellable, Background
+	var failures []string
+	for run := range *stressRuns / 6 { // two runs each, one a parent kind
+		for kind, parent := range []context.Context{t.Context(), context.Background()} {
+			c := drawStress(rng)
+			c.failFast = true
+			c.workers = 2 + rng.IntN(7)
+			bad := rng.IntN(c.n)
+			var started, ended atomic.Int64
+			var children []context.CancelFunc
+			work := func(ctx context.Context, v int) (int, error) {
+				started.Add(1)
+				if ctx.Err() != nil {
+					ended.Add(1)
+				}
+				if v != bad {
+					return 2 * v, nil
+				}
+				for range 500 {
+					_, cancel := context.WithCancel(ctx)
+					children = append(children, cancel)
+				}
+				return v, errOdd
+			}
+			errs := 0
+			for _, err := range pool.Run(parent, slices.Values(ints(c.n)), work, c.options()...) {
+				if err != nil {
+					errs++
+				}
+			}
+			for _, cancel := range children {
+				cancel()
+			}
+			require.Equal(t, 1, errs, "seed %d run %d %+v", seed, run, c)
+			late[kind] += ended.Load()
+			items[kind] += started.Load()
+			if ended.Load() > int64(c.workers-1) {
+				failures = append(failures, fmt.Sprintf("run %d %+v background=%v: %d items started under an ended context",
+					run, c, kind == 1, ended.Load()))
+			}
+		}
+	}
+	t.Logf("work funcs started under an ended context: %d of %d (cancellable parent), %d of %d (Background)",
+		late[0], items[0], late[1], items[1])
+	require.Empty(t, failures, "seed %d", seed)
+}
+
+// wide is an item of 256 bytes: a worker's result batches start with room for 16 of them and
+// grow as its claims need (see TestRunMemoryPerWorker), where batches of ints start full.
+type wide struct {
+	i   int
+	pad [248]byte
+}
+
+// Exactly once with items large enough that batches grow while they are filled, with failures
+// among them: every item's result, its error where it failed, in order where asked.
+func TestStressRunWideItems(t *testing.T) {
+	seed := rand.Uint64()
+	rng := rand.New(rand.NewPCG(seed, 7))
+	for run := range *stressRuns / 6 { // the largest items of the stress tests: fewer runs
+		c := drawStress(rng)
+		c.failFast = false
+		fails := 1 + rng.IntN(20) // every fails-th item fails
+		src := func(yield func(wide) bool) {
+			for i := range c.n {
+				if !yield(wide{i: i, pad: [248]byte{byte(i)}}) {
+					return
+				}
+			}
+		}
+		work := func(_ context.Context, v wide) (wide, error) {
+			if v.i%fails == 0 {
+				return wide{}, errOdd
+			}
+			v.i = -v.i
+			return v, nil
+		}
+		got := make([]int, c.n)
+		next := 0
+		for v, err := range pool.Run(c.parent(t), src, work, c.options()...) {
+			i := -v.i
+			if err != nil {
+				require.ErrorIs(t, err, errOdd, "seed %d run %d %+v", seed, run, c)
+				i = v.i // a failed item comes back as it went in
+			}
+			require.Equal(t, byte(i), v.pad[0], "seed %d run %d %+v: item %d's result carries another's", seed, run, c, i)
+			require.Equal(t, i%fails == 0, err != nil, "seed %d run %d %+v: item %d", seed, run, c, i)
+			got[i]++
+			if c.ordered {
+				require.Equal(t, next, i, "seed %d run %d %+v: out of order", seed, run, c)
+				next++
+			}
+		}
+		for i, k := range got {
+			require.Equal(t, 1, k, "seed %d run %d %+v: item %d came back %d times", seed, run, c, i, k)
+		}
+	}
+}

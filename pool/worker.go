@@ -2,6 +2,7 @@ package pool
 
 import (
 	"time"
+	"unsafe"
 
 	"github.com/stagecoach-go/stagecoach/internal/panics"
 )
@@ -10,6 +11,9 @@ import (
 // run) from a worker to the consumer. Each worker owns two and gets them back from the consumer,
 // so the steady state allocates nothing, and in an ordered run the worker holding the item the
 // consumer waits for always has a batch to put it in (its earlier batches were all delivered).
+// A batch starts empty and grows with the claims put in it (reserve), up to the worker's most
+// items a batch, so a worker that claims few items (a short run, or many workers over slow
+// items) holds room for few results.
 type batch[T any] struct {
 	base  uint64 // sequence number of the first item
 	n     int    // items claimed into the batch: the results, and in a failed run, items skipped
@@ -22,6 +26,39 @@ type batch[T any] struct {
 type errAt struct {
 	i   int
 	err error
+}
+
+// reserve makes room in b for k more results when it has too little, growing it to at least
+// least results (see firstBatch), and each time after that [growth]-fold, at most to limit
+// results (the most a batch takes). A batch of small results gets its full size at once; one of
+// large results holds at most [growth] times the results it was given, and reaches its working
+// size in two or three claims (a steady stream fills every batch), then stays there.
+func (b *batch[T]) reserve(k, least, limit int) {
+	if len(b.vals)+k <= cap(b.vals) {
+		return
+	}
+	size := min(limit, max(least, growth*cap(b.vals)))
+	vals := make([]T, len(b.vals), max(len(b.vals)+k, size))
+	copy(vals, b.vals)
+	b.vals = vals
+}
+
+// growth is how many times larger a batch grows when a claim does not fit.
+const growth = 16
+
+// firstBatch is how many bytes of results a batch has room for when it is first used (or as
+// many as a batch takes, when that is less): 4 KiB, 16 results of 256 bytes, the whole batch of
+// results of 16 bytes or less. A worker makes its batches when it first claims items, so a run
+// with many workers and few items costs little for the workers that find none.
+const firstBatch = 4 << 10
+
+// firstResults is how many results of type T fit in firstBatch bytes (at least one).
+func firstResults[T any]() int {
+	size := int(unsafe.Sizeof(*new(T)))
+	if size == 0 {
+		return chunkSize
+	}
+	return max(1, firstBatch/size)
 }
 
 // add appends a failed item's result.
@@ -40,6 +77,7 @@ type worker[In, Out any] struct {
 	r     *run[In, Out]
 	free  chan *batch[Out]
 	max   int           // most items in one batch
+	least int           // results a batch has room for at first: see firstBatch
 	limit int           // most items in the next claim: about batchTime of work, learned
 	per   time.Duration // moving average of an item's service time
 	// resume is where a replacement worker goes on when the work func called runtime.Goexit.
@@ -56,9 +94,9 @@ type resumePoint[In, Out any] struct {
 }
 
 func newWorker[In, Out any](r *run[In, Out]) *worker[In, Out] {
-	w := &worker[In, Out]{r: r, free: make(chan *batch[Out], 2), max: r.o.claimLimit(), limit: 1}
+	w := &worker[In, Out]{r: r, free: make(chan *batch[Out], 2), max: r.o.claimLimit(), limit: 1, least: firstResults[Out]()}
 	for range cap(w.free) {
-		w.free <- &batch[Out]{vals: make([]Out, 0, w.max), owner: w.free}
+		w.free <- &batch[Out]{owner: w.free}
 	}
 	return w
 }
@@ -116,6 +154,7 @@ func (w *worker[In, Out]) serve() {
 			continue
 		}
 		b.base = c.base + uint64(lo)
+		b.reserve(hi-lo, w.least, w.max)
 		began := time.Now()
 		w.process(b, c, lo, lo, hi)
 		if !w.fill(b, c, lo, hi, began) {
@@ -165,6 +204,7 @@ func (w *worker[In, Out]) fill(b *batch[Out], c *chunk[In], lo, hi int, began ti
 			}
 			b.base = c.base + uint64(lo)
 		}
+		b.reserve(hi-lo, w.least, w.max)
 		began = time.Now()
 		w.process(b, c, lo, lo, hi)
 	}
@@ -270,7 +310,7 @@ func (w *worker[In, Out]) items(b *batch[Out], vs []In) {
 	r := w.r
 	for _, v := range vs {
 		if r.done() {
-			w.failedItem(b, v, r.cause())
+			w.skip(b, v)
 			continue
 		}
 		out, err := r.fn(r.ctx, v)
@@ -280,6 +320,16 @@ func (w *worker[In, Out]) items(b *batch[Out], vs []In) {
 		}
 		b.vals = append(b.vals, out)
 	}
+}
+
+// skip records the result of item v, not run because the run's context has ended: the cause,
+// as the run's first error when it fails fast, and v's result (see run.skipped) in b.
+func (w *worker[In, Out]) skip(b *batch[Out], v In) {
+	cause := w.r.cause()
+	if w.r.o.failFast {
+		w.r.fail(v, cause)
+	}
+	b.add(w.r.skipped(v, cause))
 }
 
 // failedItem records item v's error: in b, and as the run's first error when it fails fast.
