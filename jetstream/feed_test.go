@@ -300,8 +300,10 @@ func TestOptionsPanicOnBadValues(t *testing.T) {
 		give func()
 		want string
 	}{
-		{"MaxInFlight", func() { jetstream.MaxInFlight(0) }, "jetstream: MaxInFlight must be at least 1, got 0"},
-		{"Window", func() { jetstream.Window(-1) }, "jetstream: Window must be at least 1, got -1"},
+		{"MaxInFlight", func() { jetstream.MaxInFlight(0) }, "jetstream: MaxInFlight must be from 1 to 1048576, got 0"},
+		{"Window", func() { jetstream.Window(-1) }, "jetstream: Window must be from 1 to 524288, got -1"},
+		{"Window above the group's", func() { jetstream.Window(1<<19 + 1) }, "jetstream: Window must be from 1 to 524288, got 524289"},
+		{"MaxInFlight above the limit", func() { jetstream.MaxInFlight(1<<20 + 1) }, "jetstream: MaxInFlight must be from 1 to 1048576, got 1048577"},
 		{"IdleGroups", func() { jetstream.IdleGroups(-2) }, "jetstream: IdleGroups must not be negative, got -2"},
 		{"DeadLetter", func() { jetstream.DeadLetter("") }, "jetstream: DeadLetter subject must not be empty"},
 		{"Backoff", func() { jetstream.Backoff(nil) }, "jetstream: Backoff policy must not be nil"},

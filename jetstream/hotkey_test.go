@@ -1,0 +1,127 @@
+package jetstream_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	natsjs "github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stagecoach-go/stagecoach/group"
+	"github.com/stagecoach-go/stagecoach/jetstream"
+)
+
+// publishHot publishes hot messages on events.hot and then one on events.cold.
+func publishHot(t testing.TB, js natsjs.JetStream, hot int) {
+	t.Helper()
+	for i := range hot {
+		_, err := js.PublishAsync("events.hot", []byte(fmt.Sprint(i)))
+		require.NoError(t, err)
+	}
+	_, err := js.PublishAsync("events.cold", []byte(fmt.Sprint(hot)))
+	require.NoError(t, err)
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(time.Minute):
+		t.Fatal("publishing timed out")
+	}
+}
+
+// TestHotKeyDoesNotHoldUpOthers: a key 100 messages behind, whose items do not finish, does not
+// stop another key's message from being delivered and processed: the cold key's message
+// completes while the hot key has completed none.
+func TestHotKeyDoesNotHoldUpOthers(t *testing.T) {
+	s := startServer(t, t.TempDir(), -1)
+	_, js := connect(t, s.ClientURL())
+	setup(t, js, natsjs.ConsumerConfig{})
+	const hot, maxInFlight = 100, 8
+	publishHot(t, js, hot)
+
+	release := make(chan struct{})
+	cold := make(chan event, 1)
+	var hotDone atomic.Int64
+	r := group.New[string](func(_ context.Context, e event) (event, error) {
+		if e.Key == "cold" {
+			cold <- e
+			return e, nil
+		}
+		<-release
+		hotDone.Add(1)
+		return e, nil
+	}, group.Workers(4))
+	defer r.Shutdown(context.Background())
+	f, err := jetstream.New(t.Context(), js, stream, consumerName, r, decodeEvent, jetstream.DeadLetter(dlqSubject),
+		jetstream.MaxInFlight(maxInFlight),
+		jetstream.Backoff(jetstream.Exponential(time.Minute, time.Minute))) // held back ones stay away
+	require.NoError(t, err)
+	stop := run(t, f)
+	select {
+	case e := <-cold:
+		assert.Equal(t, hot, e.N)
+		assert.Equal(t, int64(0), hotDone.Load(), "the cold key did not wait for the hot one")
+	case <-time.After(15 * time.Second):
+		st := f.Stats()
+		t.Errorf("the cold key's message was not processed in 15s: received %d, held %d", st.Received, st.Held)
+	}
+	held := f.Stats().Held
+	assert.LessOrEqual(t, held, int64(maxInFlight/4+1), "the hot key holds at most its share")
+	close(release)
+	require.NoError(t, stop())
+	st := f.Stats()
+	assert.Equal(t, int64(0), st.Held)
+	assert.Equal(t, st.Received, st.Processed+st.Retried+st.HandedBack+st.DeadLettered+deferred(st), "every message settled")
+}
+
+// BenchmarkHotKey measures how long a cold key's message waits behind a hot key 100 service
+// times behind: the stream holds 100 messages of one key and then one of another, every item
+// waits 1 ms, and each iteration consumes it through a new durable consumer with MaxInFlight 32.
+// It reports the cold message's time from the start of Run to its completion, in service times.
+func BenchmarkHotKey(b *testing.B) {
+	s := startServer(b, b.TempDir(), -1)
+	_, js := connect(b, s.ClientURL())
+	_, err := js.CreateStream(b.Context(), natsjs.StreamConfig{Name: stream, Subjects: []string{"events.>"}})
+	require.NoError(b, err)
+	_, err = js.CreateStream(b.Context(), natsjs.StreamConfig{Name: dlqStream, Subjects: []string{"deadletter.>"}})
+	require.NoError(b, err)
+	const hot, service = 100, time.Millisecond
+	publishHot(b, js, hot)
+	cold := make(chan time.Time, 1)
+	r := group.New[string](func(_ context.Context, e event) (event, error) {
+		time.Sleep(service) // the service time under test, not synchronization
+		if e.Key == "cold" {
+			cold <- time.Now()
+		}
+		return e, nil
+	}, group.Workers(8))
+	defer r.Shutdown(context.Background())
+	var total time.Duration
+	i := 0
+	for b.Loop() {
+		name := fmt.Sprintf("hot%d", i)
+		i++
+		_, err := js.CreateOrUpdateConsumer(b.Context(), stream,
+			natsjs.ConsumerConfig{Durable: name, AckPolicy: natsjs.AckExplicitPolicy})
+		require.NoError(b, err)
+		f, err := jetstream.New(b.Context(), js, stream, name, r, decodeEvent, jetstream.DeadLetter(dlqSubject),
+			jetstream.MaxInFlight(32), jetstream.Backoff(jetstream.Exponential(time.Minute, time.Minute)))
+		require.NoError(b, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		ran := make(chan error, 1)
+		start := time.Now()
+		go func() { ran <- f.Run(ctx) }()
+		total += (<-cold).Sub(start)
+		cancel()
+		require.NoError(b, <-ran)
+		require.NoError(b, js.DeleteConsumer(b.Context(), stream, name))
+	}
+	b.ReportMetric(float64(total)/float64(i)/float64(service), "cold-wait/service")
+	b.ReportMetric(0, "ns/op")
+}
+
+// deferred is the stats' count of messages held back for their key's share (none before the
+// share existed).
+func deferred(jetstream.Stats) int64 { return 0 }
