@@ -61,31 +61,112 @@ func (f *Feed[K, T]) handle(m natsjs.Msg) {
 		f.stats.redelivered.Add(1)
 	}
 	h := held[T]{msg: m, deliveries: deliveries}
-	k, v, err := f.safeDecode(m)
-	if err != nil {
+	d, ok := f.dec.decode(m)
+	if !ok { // the run has ended
+		f.giveBack(h, false)
+		return
+	}
+	if d.err != nil {
 		f.stats.undecodable.Add(1)
-		f.deadLetter(h, ReasonDecode, err)
+		f.deadLetter(h, ReasonDecode, d.err, false)
 		return
 	}
 	if !f.acquire() {
-		f.handBack(h)
+		f.giveBack(h, false)
 		return
 	}
-	h.v, h.since = v, time.Now()
-	if err := f.enqueue(k, h); err != nil {
-		f.release()
+	h.v, h.since = d.v, time.Now()
+	if err := f.enqueue(d.k, h); err != nil {
+		if errors.Is(err, errOverShare) {
+			f.release()
+			f.deferMsg(h)
+			return
+		}
 		f.failToHold(h, err)
 	}
 }
 
+// decoder runs the user's decode func on a goroutine of the feed's own, so that a decode func
+// that calls runtime.Goexit ends that goroutine and not the client's delivery goroutine, which
+// would stop the consumption for good: the message is poison, and a new decoder takes over.
+// The delivery goroutine hands it one message at a time and waits for the result.
+type decoder[K comparable, T any] struct {
+	fn    func(natsjs.Msg) (K, T, error)
+	in    chan natsjs.Msg
+	out   chan decoded[K, T]
+	stopc chan struct{}
+	wg    sync.WaitGroup
+}
+
+type decoded[K comparable, T any] struct {
+	k   K
+	v   T
+	err error
+}
+
+// errDecodeGoexit is the poison error of a message whose decode func called runtime.Goexit.
+var errDecodeGoexit = fmt.Errorf("jetstream: decode func: %w", panics.ErrGoexit)
+
+func newDecoder[K comparable, T any](fn func(natsjs.Msg) (K, T, error)) *decoder[K, T] {
+	return &decoder[K, T]{fn: fn, in: make(chan natsjs.Msg), out: make(chan decoded[K, T]),
+		stopc: make(chan struct{})}
+}
+
+func (d *decoder[K, T]) start() {
+	d.wg.Add(1)
+	go d.loop()
+}
+
+// stop ends the decoder; decode reports false from then on.
+func (d *decoder[K, T]) stop() {
+	close(d.stopc)
+	d.wg.Wait()
+}
+
+// decode runs the decode func on m; ok is false once the decoder is stopped.
+func (d *decoder[K, T]) decode(m natsjs.Msg) (r decoded[K, T], ok bool) {
+	select {
+	case d.in <- m:
+		return <-d.out, true
+	case <-d.stopc:
+		return r, false
+	}
+}
+
+// loop decodes what it is handed until stopped. A decode func that calls runtime.Goexit ends
+// the goroutine through the deferred func, which answers for the message and starts the next
+// decoder before this one ends (so that wg never reaches zero meanwhile).
+func (d *decoder[K, T]) loop() {
+	goexit := true
+	defer func() {
+		if goexit {
+			d.out <- decoded[K, T]{err: errDecodeGoexit}
+			d.wg.Add(1)
+			go d.loop()
+		}
+		d.wg.Done()
+	}()
+	for {
+		select {
+		case m := <-d.in:
+			var r decoded[K, T]
+			r.k, r.v, r.err = d.safeDecode(m)
+			d.out <- r
+		case <-d.stopc:
+			goexit = false
+			return
+		}
+	}
+}
+
 // safeDecode runs the user's decode func; a panic in it makes the message poison too.
-func (f *Feed[K, T]) safeDecode(m natsjs.Msg) (k K, v T, err error) {
+func (d *decoder[K, T]) safeDecode(m natsjs.Msg) (k K, v T, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = panics.New(p)
 		}
 	}()
-	return f.decode(m)
+	return d.fn(m)
 }
 
 // acquire takes a slot for a message, waiting for one unless the run aborts.
@@ -105,27 +186,38 @@ func (f *Feed[K, T]) releaseN(n int) {
 	f.slots.release(n)
 }
 
-// failToHold settles a message the feed could not hand to a group.
+// failToHold settles a message the feed could not hand to a group, and releases its slot.
 func (f *Feed[K, T]) failToHold(h held[T], err error) {
 	if errors.Is(err, group.ErrRouterClosed) {
 		f.fail(fmt.Errorf("jetstream: consumer %q: %w", f.consumer, err))
 	}
 	if f.aborted() || errors.Is(err, errClosing) || errors.Is(err, group.ErrRouterClosed) {
-		f.handBack(h)
+		f.giveBack(h, true)
 		return
 	}
 	f.report(fmt.Errorf("jetstream: message %d: %w", seqOf(h.msg), err))
 	f.retry(h)
+	f.release()
 }
 
-var errClosing = errors.New("jetstream: feed closing")
+var (
+	errClosing   = errors.New("jetstream: feed closing")
+	errOverShare = errors.New("jetstream: the key holds its share")
+)
 
 // enqueue hands h's item to its key's group, opening the group if need be, or queues it behind
-// the key's earlier messages when the group's window is full.
+// the key's earlier messages when the group's window is full. It returns errOverShare, leaving
+// the key as it was, if the key holds its share already, fewer than a share of slots are left
+// free, and h is not on its last delivery (a key that holds its share is not empty, so it stays
+// off the idle list).
 func (f *Feed[K, T]) enqueue(k K, h held[T]) error {
 	ks, err := f.lockKey(k)
 	if err != nil {
 		return err
+	}
+	if ks.pending.len()+ks.overflow.len() >= f.opts.keyShare && f.slots.free() < f.opts.keyShare && !f.last(h) {
+		ks.mu.Unlock()
+		return errOverShare
 	}
 	if ks.overflow.len() == 0 && ks.pending.len() < f.opts.window {
 		err := ks.g.TrySubmit(h.v)

@@ -34,7 +34,7 @@ type Feed[K comparable, T any] struct {
 	stream   string
 	consumer string
 	router   *group.Router[K, T]
-	decode   func(natsjs.Msg) (K, T, error)
+	dec      *decoder[K, T]
 	opts     options
 
 	maxDeliver int
@@ -48,6 +48,15 @@ type Feed[K comparable, T any] struct {
 	workCtx context.Context
 	readers sync.WaitGroup
 	acks    *acker
+
+	// kept holds the messages on their last delivery whose dead-letter publication failed: the
+	// watcher publishes them again, and the end of the run a last time (see deadLetter).
+	keptMu     sync.Mutex
+	kept       []keptMsg[T]
+	keptEmpty  chan struct{} // signalled when kept empties
+	keptBusy   bool          // a goroutine is publishing kept messages
+	keptClosed bool          // the run's last attempt has begun: nothing is kept any more
+	keptWG     sync.WaitGroup
 
 	mu      sync.Mutex
 	keys    map[K]*key[K, T]
@@ -93,17 +102,22 @@ func New[K comparable, T any](ctx context.Context, js natsjs.JetStream, stream, 
 		return nil, fmt.Errorf("jetstream: dead-letter subject %q: no stream captures it: %w", o.deadLetter, err)
 	}
 	f := &Feed[K, T]{
-		js: js, cons: cons, stream: stream, consumer: consumer, router: r, decode: decode, opts: o,
+		js: js, cons: cons, stream: stream, consumer: consumer, router: r, dec: newDecoder(decode), opts: o,
 		maxDeliver: info.Config.MaxDeliver,
 		slots:      newGate(o.maxInFlight),
 		abort:      make(chan struct{}),
 		fatal:      make(chan error, 1),
 		check:      make(chan struct{}, 1),
 		keys:       make(map[K]*key[K, T]),
+		keptEmpty:  make(chan struct{}, 1),
 	}
 	f.progress, f.opts.backoff = timings(info.Config, o)
 	return f, nil
 }
+
+// defaultBackoff is the backoff policy of a consumer without a BackOff list, and the one used
+// when the user's policy panics.
+var defaultBackoff = Exponential(time.Second, time.Minute)
 
 // timings derives the progress interval and the backoff policy from the consumer's config where
 // the options leave them unset.
@@ -120,7 +134,7 @@ func timings(c natsjs.ConsumerConfig, o options) (time.Duration, func(int) time.
 		progress = max(shortest/3, time.Millisecond)
 	}
 	if backoff == nil {
-		backoff = Exponential(time.Second, time.Minute)
+		backoff = defaultBackoff
 		if len(c.BackOff) > 0 {
 			backoff = backoffList(c.BackOff)
 		}
@@ -152,6 +166,8 @@ func (f *Feed[K, T]) Run(ctx context.Context) error {
 	f.workCtx = workCtx
 	f.acks = newAcker(f.opts.maxInFlight, f.ackOne, f.releaseN)
 	defer f.acks.stop() // after the readers: they may add to it until they end
+	f.dec.start()
+	defer f.dec.stop() // the handler gives back what it still gets from then on
 
 	cc, err := f.cons.Consume(f.handle,
 		natsjs.PullMaxMessages(f.opts.maxInFlight),
@@ -186,6 +202,10 @@ func (f *Feed[K, T]) Run(ctx context.Context) error {
 		f.abortRun(cancelWork, err)
 		f.readers.Wait() // no goroutine of the run outlives it
 	}
+	if runErr != nil {
+		drain = nil // no more waiting: the last attempt at once
+	}
+	f.settleKept(drain)
 	return runErr
 }
 

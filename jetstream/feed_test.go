@@ -52,7 +52,8 @@ func TestFeedProcessesEveryMessageOnceInKeyOrder(t *testing.T) {
 	r := group.New[string](snk.record, group.Workers(4))
 	defer r.Shutdown(context.Background())
 	f, err := jetstream.New(t.Context(), js, stream, consumerName, r, decodeEvent,
-		jetstream.DeadLetter(dlqSubject), jetstream.MaxInFlight(64), jetstream.Window(4))
+		jetstream.DeadLetter(dlqSubject), jetstream.MaxInFlight(64), jetstream.Window(4),
+		jetstream.KeyShare(64)) // no deferring: a deferred message gives up its place in its key's order
 	require.NoError(t, err)
 	stop := run(t, f)
 	<-snk.full
@@ -115,7 +116,8 @@ func TestKeysRunSeriallyInOrderUnderConcurrency(t *testing.T) {
 	defer r.Shutdown(context.Background())
 	var err error
 	f, err = jetstream.New(t.Context(), js, stream, consumerName, r, decodeEvent, jetstream.DeadLetter(dlqSubject),
-		jetstream.MaxInFlight(maxInFlight), jetstream.Window(2), jetstream.IdleGroups(idle))
+		jetstream.MaxInFlight(maxInFlight), jetstream.Window(2), jetstream.IdleGroups(idle),
+		jetstream.KeyShare(maxInFlight)) // no deferring: a deferred message gives up its place in its key's order
 	require.NoError(t, err)
 	close(fReady)
 	stop := run(t, f)
