@@ -48,8 +48,10 @@ type key[K comparable, T any] struct {
 // empty reports whether the key holds no message. Called with k.mu held.
 func (k *key[K, T]) empty() bool { return k.pending.len() == 0 && k.overflow.len() == 0 }
 
-// handle is the consumer's message handler: it runs on the client's one delivery goroutine, so
-// blocking here (for a slot) is what stops the feed from pulling more than it can hold.
+// handle is the consumer's message handler: it runs on the client's one delivery goroutine and
+// hands each message to the dispatcher, through a small buffer. When the dispatcher waits for a
+// slot, the buffer fills and handle waits: that is what stops the feed from pulling more than it
+// can hold.
 func (f *Feed[K, T]) handle(m natsjs.Msg) {
 	f.stats.received.Add(1)
 	deliveries, err := numDelivered(m)
@@ -61,22 +63,70 @@ func (f *Feed[K, T]) handle(m natsjs.Msg) {
 		f.stats.redelivered.Add(1)
 	}
 	h := held[T]{msg: m, deliveries: deliveries}
-	d, ok := f.dec.decode(m)
-	if !ok { // the run has ended
+	f.inMu.RLock() // the delivery goroutine is the only reader: see stopDispatch
+	if f.inClosed {
+		f.inMu.RUnlock()
 		f.giveBack(h, false)
 		return
 	}
-	if d.err != nil {
+	f.in <- h
+	f.inMu.RUnlock()
+}
+
+// dispatchBuffer is the room between the delivery goroutine and the dispatcher: messages there
+// are pulled but not yet held, like those in the client's buffer.
+const dispatchBuffer = 16
+
+// The dispatcher runs the user's decode func on a goroutine of the feed's own, so that a decode
+// func that calls runtime.Goexit ends that goroutine and not the client's delivery goroutine,
+// whose end would stop the consumption for good: the message is poison, and a new dispatcher
+// takes over. It then takes a slot for the message and hands it to its key.
+
+func (f *Feed[K, T]) startDispatch() {
+	f.dispatchers.Add(1)
+	go f.dispatch()
+}
+
+// dispatch handles the messages of in until it is closed. A decode func that calls
+// runtime.Goexit ends the goroutine through the deferred func, which dead-letters the message
+// and starts the next dispatcher before this one ends (so that dispatchers never reaches zero
+// meanwhile).
+func (f *Feed[K, T]) dispatch() {
+	var h held[T]
+	decoding := false
+	defer func() {
+		if decoding {
+			f.stats.undecodable.Add(1)
+			f.deadLetter(h, ReasonDecode, errDecodeGoexit, false)
+			f.startDispatch()
+		}
+		f.dispatchers.Done()
+	}()
+	for h = range f.in {
+		decoding = true
+		k, v, err := f.safeDecode(h.msg)
+		decoding = false
+		f.dispatchOne(k, v, err, h)
+	}
+}
+
+// errDecodeGoexit is the poison error of a message whose decode func called runtime.Goexit.
+var errDecodeGoexit = fmt.Errorf("jetstream: decode func: %w", panics.ErrGoexit)
+
+// dispatchOne takes a slot for a decoded message and hands it to its key; it dead-letters a
+// message that did not decode.
+func (f *Feed[K, T]) dispatchOne(k K, v T, err error, h held[T]) {
+	if err != nil {
 		f.stats.undecodable.Add(1)
-		f.deadLetter(h, ReasonDecode, d.err, false)
+		f.deadLetter(h, ReasonDecode, err, false)
 		return
 	}
 	if !f.acquire() {
 		f.giveBack(h, false)
 		return
 	}
-	h.v, h.since = d.v, time.Now()
-	if err := f.enqueue(d.k, h); err != nil {
+	h.v, h.since = v, time.Now()
+	if err := f.enqueue(k, h); err != nil {
 		if errors.Is(err, errOverShare) {
 			f.release()
 			f.deferMsg(h)
@@ -86,87 +136,35 @@ func (f *Feed[K, T]) handle(m natsjs.Msg) {
 	}
 }
 
-// decoder runs the user's decode func on a goroutine of the feed's own, so that a decode func
-// that calls runtime.Goexit ends that goroutine and not the client's delivery goroutine, which
-// would stop the consumption for good: the message is poison, and a new decoder takes over.
-// The delivery goroutine hands it one message at a time and waits for the result.
-type decoder[K comparable, T any] struct {
-	fn    func(natsjs.Msg) (K, T, error)
-	in    chan natsjs.Msg
-	out   chan decoded[K, T]
-	stopc chan struct{}
-	wg    sync.WaitGroup
-}
-
-type decoded[K comparable, T any] struct {
-	k   K
-	v   T
-	err error
-}
-
-// errDecodeGoexit is the poison error of a message whose decode func called runtime.Goexit.
-var errDecodeGoexit = fmt.Errorf("jetstream: decode func: %w", panics.ErrGoexit)
-
-func newDecoder[K comparable, T any](fn func(natsjs.Msg) (K, T, error)) *decoder[K, T] {
-	return &decoder[K, T]{fn: fn, in: make(chan natsjs.Msg), out: make(chan decoded[K, T]),
-		stopc: make(chan struct{})}
-}
-
-func (d *decoder[K, T]) start() {
-	d.wg.Add(1)
-	go d.loop()
-}
-
-// stop ends the decoder; decode reports false from then on.
-func (d *decoder[K, T]) stop() {
-	close(d.stopc)
-	d.wg.Wait()
-}
-
-// decode runs the decode func on m; ok is false once the decoder is stopped.
-func (d *decoder[K, T]) decode(m natsjs.Msg) (r decoded[K, T], ok bool) {
-	select {
-	case d.in <- m:
-		return <-d.out, true
-	case <-d.stopc:
-		return r, false
+// stopDispatch closes in, so that handle gives back whatever it gets from then on, and returns a
+// channel closed once the dispatchers have handled what in held and ended. The delivery
+// goroutine sends on in with inMu read-locked, so in is never closed under a send; a send that
+// waits for room ends once the dispatcher takes a message, or, if it waits for a slot, once the
+// run aborts.
+func (f *Feed[K, T]) stopDispatch() <-chan struct{} {
+	if f.dispatched == nil {
+		done := make(chan struct{})
+		f.dispatched = done
+		go func() {
+			f.inMu.Lock()
+			f.inClosed = true
+			close(f.in)
+			f.inMu.Unlock()
+			f.dispatchers.Wait()
+			close(done)
+		}()
 	}
-}
-
-// loop decodes what it is handed until stopped. A decode func that calls runtime.Goexit ends
-// the goroutine through the deferred func, which answers for the message and starts the next
-// decoder before this one ends (so that wg never reaches zero meanwhile).
-func (d *decoder[K, T]) loop() {
-	goexit := true
-	defer func() {
-		if goexit {
-			d.out <- decoded[K, T]{err: errDecodeGoexit}
-			d.wg.Add(1)
-			go d.loop()
-		}
-		d.wg.Done()
-	}()
-	for {
-		select {
-		case m := <-d.in:
-			var r decoded[K, T]
-			r.k, r.v, r.err = d.safeDecode(m)
-			d.out <- r
-		case <-d.stopc:
-			goexit = false
-			return
-		}
-	}
+	return f.dispatched
 }
 
 // safeDecode runs the user's decode func; a panic in it makes the message poison too.
-func (d *decoder[K, T]) safeDecode(m natsjs.Msg) (k K, v T, err error) {
+func (f *Feed[K, T]) safeDecode(m natsjs.Msg) (k K, v T, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = panics.New(p)
 		}
 	}()
-	return d.fn(m)
+	return f.decode(m)
 }
 
 // acquire takes a slot for a message, waiting for one unless the run aborts.
@@ -196,6 +194,10 @@ func (f *Feed[K, T]) failToHold(h held[T], err error) {
 		return
 	}
 	f.report(fmt.Errorf("jetstream: message %d: %w", seqOf(h.msg), err))
+	if f.last(h) { // a retry would be its end
+		f.deadLetter(h, ReasonMaxDeliver, err, true)
+		return
+	}
 	f.retry(h)
 	f.release()
 }

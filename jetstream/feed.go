@@ -34,7 +34,7 @@ type Feed[K comparable, T any] struct {
 	stream   string
 	consumer string
 	router   *group.Router[K, T]
-	dec      *decoder[K, T]
+	decode   func(natsjs.Msg) (K, T, error)
 	opts     options
 
 	maxDeliver int
@@ -48,6 +48,12 @@ type Feed[K comparable, T any] struct {
 	workCtx context.Context
 	readers sync.WaitGroup
 	acks    *acker
+
+	in          chan held[T] // from the delivery goroutine to the dispatcher
+	inMu        sync.RWMutex // read-locked by a send on in, locked to close it
+	inClosed    bool
+	dispatchers sync.WaitGroup
+	dispatched  chan struct{} // closed once in is closed and the dispatchers ended; Run's own
 
 	// kept holds the messages on their last delivery whose dead-letter publication failed: the
 	// watcher publishes them again, and the end of the run a last time (see deadLetter).
@@ -102,7 +108,7 @@ func New[K comparable, T any](ctx context.Context, js natsjs.JetStream, stream, 
 		return nil, fmt.Errorf("jetstream: dead-letter subject %q: no stream captures it: %w", o.deadLetter, err)
 	}
 	f := &Feed[K, T]{
-		js: js, cons: cons, stream: stream, consumer: consumer, router: r, dec: newDecoder(decode), opts: o,
+		js: js, cons: cons, stream: stream, consumer: consumer, router: r, decode: decode, opts: o,
 		maxDeliver: info.Config.MaxDeliver,
 		slots:      newGate(o.maxInFlight),
 		abort:      make(chan struct{}),
@@ -110,6 +116,7 @@ func New[K comparable, T any](ctx context.Context, js natsjs.JetStream, stream, 
 		check:      make(chan struct{}, 1),
 		keys:       make(map[K]*key[K, T]),
 		keptEmpty:  make(chan struct{}, 1),
+		in:         make(chan held[T], dispatchBuffer),
 	}
 	f.progress, f.opts.backoff = timings(info.Config, o)
 	return f, nil
@@ -166,13 +173,13 @@ func (f *Feed[K, T]) Run(ctx context.Context) error {
 	f.workCtx = workCtx
 	f.acks = newAcker(f.opts.maxInFlight, f.ackOne, f.releaseN)
 	defer f.acks.stop() // after the readers: they may add to it until they end
-	f.dec.start()
-	defer f.dec.stop() // the handler gives back what it still gets from then on
+	f.startDispatch()
 
 	cc, err := f.cons.Consume(f.handle,
 		natsjs.PullMaxMessages(f.opts.maxInFlight),
 		natsjs.ConsumeErrHandler(f.consumeError))
 	if err != nil {
+		<-f.stopDispatch()
 		return fmt.Errorf("jetstream: consume %q on stream %q: %w", f.consumer, f.stream, err)
 	}
 	w := f.startWatch()
@@ -189,10 +196,14 @@ func (f *Feed[K, T]) Run(ctx context.Context) error {
 		drain = timer.C
 		runErr = f.drain(cc, drain)
 	}
+	if runErr == nil {
+		runErr = f.waitDispatched(drain)
+	}
 	if runErr != nil {
 		f.abortRun(cancelWork, runErr)
 		cc.Stop()
 		f.waitConsumeClosed(cc)
+		<-f.stopDispatch() // the dispatcher waits for no slot any more
 	}
 	f.closeGroups()
 	if err := f.waitReaders(drain); err != nil {
@@ -231,6 +242,19 @@ func (f *Feed[K, T]) drain(cc natsjs.ConsumeContext, deadline <-chan time.Time) 
 		return err
 	case <-deadline:
 		return fmt.Errorf("jetstream: draining consumer %q: %w", f.consumer, ErrDrainTimeout)
+	}
+}
+
+// waitDispatched waits until the dispatcher has handed every message the client delivered to
+// its key (see stopDispatch).
+func (f *Feed[K, T]) waitDispatched(deadline <-chan time.Time) error {
+	select {
+	case <-f.stopDispatch():
+		return nil
+	case err := <-f.fatal:
+		return err
+	case <-deadline:
+		return fmt.Errorf("jetstream: dispatching pulled messages: %w", ErrDrainTimeout)
 	}
 }
 

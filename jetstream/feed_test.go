@@ -305,6 +305,8 @@ func TestOptionsPanicOnBadValues(t *testing.T) {
 		{"MaxInFlight", func() { jetstream.MaxInFlight(0) }, "jetstream: MaxInFlight must be from 1 to 1048576, got 0"},
 		{"Window", func() { jetstream.Window(-1) }, "jetstream: Window must be from 1 to 524288, got -1"},
 		{"Window above the group's", func() { jetstream.Window(1<<19 + 1) }, "jetstream: Window must be from 1 to 524288, got 524289"},
+		{"KeyShare", func() { jetstream.KeyShare(0) }, "jetstream: KeyShare must be from 1 to 1048576, got 0"},
+		{"KeyShare above the limit", func() { jetstream.KeyShare(1<<20 + 1) }, "jetstream: KeyShare must be from 1 to 1048576, got 1048577"},
 		{"MaxInFlight above the limit", func() { jetstream.MaxInFlight(1<<20 + 1) }, "jetstream: MaxInFlight must be from 1 to 1048576, got 1048577"},
 		{"IdleGroups", func() { jetstream.IdleGroups(-2) }, "jetstream: IdleGroups must not be negative, got -2"},
 		{"DeadLetter", func() { jetstream.DeadLetter("") }, "jetstream: DeadLetter subject must not be empty"},

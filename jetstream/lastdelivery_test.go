@@ -135,7 +135,7 @@ func TestLastDeliveryDeadLetterFailureKeepsTheMessage(t *testing.T) {
 	assert.Equal(t, int64(1), st.DeadLettered)
 	assert.Equal(t, int64(1), st.Retried, "retried after its first delivery only")
 	assert.Equal(t, int64(0), st.Held)
-	info := consumerInfo(t, js)
+	info := syncedConsumerInfo(t, js)
 	assert.Equal(t, 0, info.NumAckPending, "terminated")
 	assert.Equal(t, uint64(0), info.NumPending)
 }
@@ -175,7 +175,23 @@ func TestLastDeliveryDrainTimeoutDeadLetters(t *testing.T) {
 		t.Errorf("the server gave up on message %d past MaxDeliver", seq)
 	default:
 	}
-	info := consumerInfo(t, js)
+	info := syncedConsumerInfo(t, js)
 	assert.Equal(t, 0, info.NumAckPending)
 	assert.Equal(t, uint64(0), info.NumPending)
+}
+
+// TestLastDeliveryKeyOpenElsewhereDeadLetters: a message the router refuses (its key is open
+// elsewhere) on its last delivery is dead-lettered with the refusal, not retried (which the
+// server would take as its end).
+func TestLastDeliveryKeyOpenElsewhereDeadLetters(t *testing.T) {
+	m, st, _ := deadLetterCaseWith(t, natsjs.ConsumerConfig{MaxDeliver: 1}, "0", passThrough,
+		func(r *group.Router[string, event]) {
+			other, err := r.Open(t.Context(), "k0")
+			require.NoError(t, err)
+			t.Cleanup(other.Close)
+		})
+	assert.Equal(t, jetstream.ReasonMaxDeliver, m.Header.Get(jetstream.HeaderReason))
+	assert.Contains(t, m.Header.Get(jetstream.HeaderError), group.ErrKeyOpen.Error())
+	assert.Equal(t, int64(0), st.Retried)
+	assert.Equal(t, int64(1), st.DeadLettered)
 }

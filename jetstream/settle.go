@@ -33,7 +33,7 @@ const (
 	ReasonDecode     = "decode"      // the decode func failed, panicked or called Goexit: a poison message
 	ReasonPermanent  = "permanent"   // the work func returned an error marked with Permanent
 	ReasonPanic      = "panic"       // the work func panicked
-	ReasonMaxDeliver = "max-deliver" // the work func failed on the consumer's last delivery
+	ReasonMaxDeliver = "max-deliver" // the work func failed (or the router refused the key) on the consumer's last delivery
 	// ReasonUnfinished: the run ended (a shutdown past DrainTimeout, a lost connection, a closed
 	// router) before the item finished, on the consumer's last delivery. Handing the message
 	// back would be its end: the server does not deliver a message again past MaxDeliver.
