@@ -57,6 +57,14 @@ func deadLetterCase(t *testing.T, cfg natsjs.ConsumerConfig, data string,
 	work func(context.Context, event) (event, error),
 ) (*nats.Msg, jetstream.Stats, natsjs.JetStream) {
 	t.Helper()
+	return deadLetterCaseWith(t, cfg, data, work, func(*group.Router[string, event]) {})
+}
+
+// deadLetterCaseWith is deadLetterCase with prepare called on the router before the run.
+func deadLetterCaseWith(t *testing.T, cfg natsjs.ConsumerConfig, data string,
+	work func(context.Context, event) (event, error), prepare func(*group.Router[string, event]),
+) (*nats.Msg, jetstream.Stats, natsjs.JetStream) {
+	t.Helper()
 	s := startServer(t, t.TempDir(), -1)
 	nc, js := connect(t, s.ClientURL())
 	setup(t, js, cfg)
@@ -66,6 +74,7 @@ func deadLetterCase(t *testing.T, cfg natsjs.ConsumerConfig, data string,
 
 	r := group.New[string](work, group.Workers(2))
 	defer r.Shutdown(context.Background())
+	prepare(r)
 	f, err := jetstream.New(t.Context(), js, stream, consumerName, r, decodeEvent,
 		jetstream.DeadLetter(dlqSubject), jetstream.Backoff(jetstream.Exponential(10*time.Millisecond, 10*time.Millisecond)))
 	require.NoError(t, err)

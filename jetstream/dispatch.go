@@ -48,8 +48,10 @@ type key[K comparable, T any] struct {
 // empty reports whether the key holds no message. Called with k.mu held.
 func (k *key[K, T]) empty() bool { return k.pending.len() == 0 && k.overflow.len() == 0 }
 
-// handle is the consumer's message handler: it runs on the client's one delivery goroutine, so
-// blocking here (for a slot) is what stops the feed from pulling more than it can hold.
+// handle is the consumer's message handler: it runs on the client's one delivery goroutine and
+// hands each message to the dispatcher, through a small buffer. When the dispatcher waits for a
+// slot, the buffer fills and handle waits: that is what stops the feed from pulling more than it
+// can hold.
 func (f *Feed[K, T]) handle(m natsjs.Msg) {
 	f.stats.received.Add(1)
 	deliveries, err := numDelivered(m)
@@ -61,21 +63,98 @@ func (f *Feed[K, T]) handle(m natsjs.Msg) {
 		f.stats.redelivered.Add(1)
 	}
 	h := held[T]{msg: m, deliveries: deliveries}
-	k, v, err := f.safeDecode(m)
+	f.inMu.RLock() // the delivery goroutine is the only reader: see stopDispatch
+	if f.inClosed {
+		f.inMu.RUnlock()
+		f.giveBack(h, false)
+		return
+	}
+	f.in <- h
+	f.inMu.RUnlock()
+}
+
+// dispatchBuffer is the room between the delivery goroutine and the dispatcher: messages there
+// are pulled but not yet held, like those in the client's buffer.
+const dispatchBuffer = 16
+
+// The dispatcher runs the user's decode func on a goroutine of the feed's own, so that a decode
+// func that calls runtime.Goexit ends that goroutine and not the client's delivery goroutine,
+// whose end would stop the consumption for good: the message is poison, and a new dispatcher
+// takes over. It then takes a slot for the message and hands it to its key.
+
+func (f *Feed[K, T]) startDispatch() {
+	f.dispatchers.Add(1)
+	go f.dispatch()
+}
+
+// dispatch handles the messages of in until it is closed. A decode func that calls
+// runtime.Goexit ends the goroutine through the deferred func, which dead-letters the message
+// and starts the next dispatcher before this one ends (so that dispatchers never reaches zero
+// meanwhile).
+func (f *Feed[K, T]) dispatch() {
+	var h held[T]
+	decoding := false
+	defer func() {
+		if decoding {
+			f.stats.undecodable.Add(1)
+			f.deadLetter(h, ReasonDecode, errDecodeGoexit, false)
+			f.startDispatch()
+		}
+		f.dispatchers.Done()
+	}()
+	for h = range f.in {
+		decoding = true
+		k, v, err := f.safeDecode(h.msg)
+		decoding = false
+		f.dispatchOne(k, v, err, h)
+	}
+}
+
+// errDecodeGoexit is the poison error of a message whose decode func called runtime.Goexit.
+var errDecodeGoexit = fmt.Errorf("jetstream: decode func: %w", panics.ErrGoexit)
+
+// dispatchOne takes a slot for a decoded message and hands it to its key; it dead-letters a
+// message that did not decode.
+func (f *Feed[K, T]) dispatchOne(k K, v T, err error, h held[T]) {
 	if err != nil {
 		f.stats.undecodable.Add(1)
-		f.deadLetter(h, ReasonDecode, err)
+		f.deadLetter(h, ReasonDecode, err, false)
 		return
 	}
 	if !f.acquire() {
-		f.handBack(h)
+		f.giveBack(h, false)
 		return
 	}
 	h.v, h.since = v, time.Now()
 	if err := f.enqueue(k, h); err != nil {
-		f.release()
+		if errors.Is(err, errOverShare) {
+			f.release()
+			f.deferMsg(h)
+			return
+		}
 		f.failToHold(h, err)
 	}
+}
+
+// stopDispatch closes in, so that handle gives back whatever it gets from then on, and returns a
+// channel closed once the dispatchers have handled what in held and ended. The delivery
+// goroutine sends on in with inMu read-locked, so in is never closed under a send; a send that
+// waits for room ends once the dispatcher takes a message, or, if it waits for a slot, once the
+// run aborts.
+func (f *Feed[K, T]) stopDispatch() <-chan struct{} {
+	if f.dispatched == nil {
+		done := make(chan struct{})
+		f.dispatched = done
+		go func() {
+			f.inMu.Lock()
+			f.inClosed = true
+			close(f.in)
+			f.inMu.Unlock()
+			f.dispatchers.Wait()
+			close(done)
+		}()
+	}
+	return f.dispatched
 }
 
 // safeDecode runs the user's decode func; a panic in it makes the message poison too.
@@ -105,27 +184,42 @@ func (f *Feed[K, T]) releaseN(n int) {
 	f.slots.release(n)
 }
 
-// failToHold settles a message the feed could not hand to a group.
+// failToHold settles a message the feed could not hand to a group, and releases its slot.
 func (f *Feed[K, T]) failToHold(h held[T], err error) {
 	if errors.Is(err, group.ErrRouterClosed) {
 		f.fail(fmt.Errorf("jetstream: consumer %q: %w", f.consumer, err))
 	}
 	if f.aborted() || errors.Is(err, errClosing) || errors.Is(err, group.ErrRouterClosed) {
-		f.handBack(h)
+		f.giveBack(h, true)
 		return
 	}
 	f.report(fmt.Errorf("jetstream: message %d: %w", seqOf(h.msg), err))
+	if f.last(h) { // a retry would be its end
+		f.deadLetter(h, ReasonMaxDeliver, err, true)
+		return
+	}
 	f.retry(h)
+	f.release()
 }
 
-var errClosing = errors.New("jetstream: feed closing")
+var (
+	errClosing   = errors.New("jetstream: feed closing")
+	errOverShare = errors.New("jetstream: the key holds its share")
+)
 
 // enqueue hands h's item to its key's group, opening the group if need be, or queues it behind
-// the key's earlier messages when the group's window is full.
+// the key's earlier messages when the group's window is full. It returns errOverShare, leaving
+// the key as it was, if the key holds its share already, fewer than a share of slots are left
+// free, and h is not on its last delivery (a key that holds its share is not empty, so it stays
+// off the idle list).
 func (f *Feed[K, T]) enqueue(k K, h held[T]) error {
 	ks, err := f.lockKey(k)
 	if err != nil {
 		return err
+	}
+	if ks.pending.len()+ks.overflow.len() >= f.opts.keyShare && f.slots.free() < f.opts.keyShare && !f.last(h) {
+		ks.mu.Unlock()
+		return errOverShare
 	}
 	if ks.overflow.len() == 0 && ks.pending.len() < f.opts.window {
 		err := ks.g.TrySubmit(h.v)

@@ -49,6 +49,21 @@ type Feed[K comparable, T any] struct {
 	readers sync.WaitGroup
 	acks    *acker
 
+	in          chan held[T] // from the delivery goroutine to the dispatcher
+	inMu        sync.RWMutex // read-locked by a send on in, locked to close it
+	inClosed    bool
+	dispatchers sync.WaitGroup
+	dispatched  chan struct{} // closed once in is closed and the dispatchers ended; Run's own
+
+	// kept holds the messages on their last delivery whose dead-letter publication failed: the
+	// watcher publishes them again, and the end of the run a last time (see deadLetter).
+	keptMu     sync.Mutex
+	kept       []keptMsg[T]
+	keptEmpty  chan struct{} // signalled when kept empties
+	keptBusy   bool          // a goroutine is publishing kept messages
+	keptClosed bool          // the run's last attempt has begun: nothing is kept any more
+	keptWG     sync.WaitGroup
+
 	mu      sync.Mutex
 	keys    map[K]*key[K, T]
 	idle    idleList[K, T]
@@ -100,10 +115,16 @@ func New[K comparable, T any](ctx context.Context, js natsjs.JetStream, stream, 
 		fatal:      make(chan error, 1),
 		check:      make(chan struct{}, 1),
 		keys:       make(map[K]*key[K, T]),
+		keptEmpty:  make(chan struct{}, 1),
+		in:         make(chan held[T], dispatchBuffer),
 	}
 	f.progress, f.opts.backoff = timings(info.Config, o)
 	return f, nil
 }
+
+// defaultBackoff is the backoff policy of a consumer without a BackOff list, and the one used
+// when the user's policy panics.
+var defaultBackoff = Exponential(time.Second, time.Minute)
 
 // timings derives the progress interval and the backoff policy from the consumer's config where
 // the options leave them unset.
@@ -120,7 +141,7 @@ func timings(c natsjs.ConsumerConfig, o options) (time.Duration, func(int) time.
 		progress = max(shortest/3, time.Millisecond)
 	}
 	if backoff == nil {
-		backoff = Exponential(time.Second, time.Minute)
+		backoff = defaultBackoff
 		if len(c.BackOff) > 0 {
 			backoff = backoffList(c.BackOff)
 		}
@@ -152,11 +173,13 @@ func (f *Feed[K, T]) Run(ctx context.Context) error {
 	f.workCtx = workCtx
 	f.acks = newAcker(f.opts.maxInFlight, f.ackOne, f.releaseN)
 	defer f.acks.stop() // after the readers: they may add to it until they end
+	f.startDispatch()
 
 	cc, err := f.cons.Consume(f.handle,
 		natsjs.PullMaxMessages(f.opts.maxInFlight),
 		natsjs.ConsumeErrHandler(f.consumeError))
 	if err != nil {
+		<-f.stopDispatch()
 		return fmt.Errorf("jetstream: consume %q on stream %q: %w", f.consumer, f.stream, err)
 	}
 	w := f.startWatch()
@@ -173,10 +196,14 @@ func (f *Feed[K, T]) Run(ctx context.Context) error {
 		drain = timer.C
 		runErr = f.drain(cc, drain)
 	}
+	if runErr == nil {
+		runErr = f.waitDispatched(drain)
+	}
 	if runErr != nil {
 		f.abortRun(cancelWork, runErr)
 		cc.Stop()
 		f.waitConsumeClosed(cc)
+		<-f.stopDispatch() // the dispatcher waits for no slot any more
 	}
 	f.closeGroups()
 	if err := f.waitReaders(drain); err != nil {
@@ -186,6 +213,10 @@ func (f *Feed[K, T]) Run(ctx context.Context) error {
 		f.abortRun(cancelWork, err)
 		f.readers.Wait() // no goroutine of the run outlives it
 	}
+	if runErr != nil {
+		drain = nil // no more waiting: the last attempt at once
+	}
+	f.settleKept(drain)
 	return runErr
 }
 
@@ -211,6 +242,19 @@ func (f *Feed[K, T]) drain(cc natsjs.ConsumeContext, deadline <-chan time.Time) 
 		return err
 	case <-deadline:
 		return fmt.Errorf("jetstream: draining consumer %q: %w", f.consumer, ErrDrainTimeout)
+	}
+}
+
+// waitDispatched waits until the dispatcher has handed every message the client delivered to
+// its key (see stopDispatch).
+func (f *Feed[K, T]) waitDispatched(deadline <-chan time.Time) error {
+	select {
+	case <-f.stopDispatch():
+		return nil
+	case err := <-f.fatal:
+		return err
+	case <-deadline:
+		return fmt.Errorf("jetstream: dispatching pulled messages: %w", ErrDrainTimeout)
 	}
 }
 

@@ -52,7 +52,8 @@ func TestFeedProcessesEveryMessageOnceInKeyOrder(t *testing.T) {
 	r := group.New[string](snk.record, group.Workers(4))
 	defer r.Shutdown(context.Background())
 	f, err := jetstream.New(t.Context(), js, stream, consumerName, r, decodeEvent,
-		jetstream.DeadLetter(dlqSubject), jetstream.MaxInFlight(64), jetstream.Window(4))
+		jetstream.DeadLetter(dlqSubject), jetstream.MaxInFlight(64), jetstream.Window(4),
+		jetstream.KeyShare(64)) // no deferring: a deferred message gives up its place in its key's order
 	require.NoError(t, err)
 	stop := run(t, f)
 	<-snk.full
@@ -115,7 +116,8 @@ func TestKeysRunSeriallyInOrderUnderConcurrency(t *testing.T) {
 	defer r.Shutdown(context.Background())
 	var err error
 	f, err = jetstream.New(t.Context(), js, stream, consumerName, r, decodeEvent, jetstream.DeadLetter(dlqSubject),
-		jetstream.MaxInFlight(maxInFlight), jetstream.Window(2), jetstream.IdleGroups(idle))
+		jetstream.MaxInFlight(maxInFlight), jetstream.Window(2), jetstream.IdleGroups(idle),
+		jetstream.KeyShare(maxInFlight)) // no deferring: a deferred message gives up its place in its key's order
 	require.NoError(t, err)
 	close(fReady)
 	stop := run(t, f)
@@ -300,8 +302,12 @@ func TestOptionsPanicOnBadValues(t *testing.T) {
 		give func()
 		want string
 	}{
-		{"MaxInFlight", func() { jetstream.MaxInFlight(0) }, "jetstream: MaxInFlight must be at least 1, got 0"},
-		{"Window", func() { jetstream.Window(-1) }, "jetstream: Window must be at least 1, got -1"},
+		{"MaxInFlight", func() { jetstream.MaxInFlight(0) }, "jetstream: MaxInFlight must be from 1 to 1048576, got 0"},
+		{"Window", func() { jetstream.Window(-1) }, "jetstream: Window must be from 1 to 524288, got -1"},
+		{"Window above the group's", func() { jetstream.Window(1<<19 + 1) }, "jetstream: Window must be from 1 to 524288, got 524289"},
+		{"KeyShare", func() { jetstream.KeyShare(0) }, "jetstream: KeyShare must be from 1 to 1048576, got 0"},
+		{"KeyShare above the limit", func() { jetstream.KeyShare(1<<20 + 1) }, "jetstream: KeyShare must be from 1 to 1048576, got 1048577"},
+		{"MaxInFlight above the limit", func() { jetstream.MaxInFlight(1<<20 + 1) }, "jetstream: MaxInFlight must be from 1 to 1048576, got 1048577"},
 		{"IdleGroups", func() { jetstream.IdleGroups(-2) }, "jetstream: IdleGroups must not be negative, got -2"},
 		{"DeadLetter", func() { jetstream.DeadLetter("") }, "jetstream: DeadLetter subject must not be empty"},
 		{"Backoff", func() { jetstream.Backoff(nil) }, "jetstream: Backoff policy must not be nil"},

@@ -38,6 +38,13 @@ func (g *gate) acquire(abort <-chan struct{}) bool {
 	return true
 }
 
+// free returns the slots not taken.
+func (g *gate) free() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.max - g.held
+}
+
 // release frees n slots.
 func (g *gate) release(n int) {
 	g.mu.Lock()

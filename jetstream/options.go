@@ -3,6 +3,8 @@ package jetstream
 import (
 	"fmt"
 	"time"
+
+	"github.com/stagecoach-go/stagecoach/group"
 )
 
 // Defaults of the options.
@@ -14,6 +16,16 @@ const (
 	DefaultDrainTimeout      = 30 * time.Second
 )
 
+// Limits of the options: [Window] and [MaxInFlight] panic above them.
+const (
+	// MaxWindow is the largest [Window]: the feed opens each key's group with a window twice as
+	// large, which must not exceed [group.MaxWindow].
+	MaxWindow = group.MaxWindow / windowFactor
+	// MaxInFlightLimit is the largest [MaxInFlight] (and [KeyShare]): the feed and the client each
+	// allocate a buffer of that many entries when the run starts.
+	MaxInFlightLimit = 1 << 20
+)
+
 // An Option configures a [Feed] at [New].
 type Option interface{ apply(*options) }
 
@@ -22,6 +34,7 @@ type options struct {
 	backoff     func(int) time.Duration
 	maxInFlight int
 	window      int
+	keyShare    int // 0: a quarter of maxInFlight
 	idleGroups  int
 	progress    time.Duration
 	disconnect  time.Duration
@@ -45,6 +58,10 @@ func newOptions(opts []Option) options {
 		opt.apply(&o)
 	}
 	o.window = min(o.window, o.maxInFlight)
+	if o.keyShare == 0 {
+		o.keyShare = max(1, o.maxInFlight/4)
+	}
+	o.keyShare = min(o.keyShare, o.maxInFlight)
 	return o
 }
 
@@ -60,7 +77,9 @@ func DeadLetter(subject string) Option {
 
 // Backoff sets the delay before a failed message is delivered again, as a function of the
 // deliveries it has had (1 after its first failure). The default is the consumer's BackOff list
-// if it has one, else Exponential(time.Second, time.Minute). Backoff panics if policy is nil.
+// if it has one, else Exponential(time.Second, time.Minute). A panic in policy is reported to the
+// [OnError] func, and the message waits the default policy's delay instead. Backoff panics if
+// policy is nil.
 func Backoff(policy func(deliveries int) time.Duration) Option {
 	if policy == nil {
 		panic("jetstream: Backoff policy must not be nil")
@@ -72,22 +91,39 @@ func Backoff(policy func(deliveries int) time.Duration) Option {
 // acknowledged, negatively acknowledged or terminated (default [DefaultMaxInFlight]). The feed
 // asks the server for at most n more ahead of them, so one process has at most about 2·n
 // unacknowledged messages; see the package documentation for sizing MaxAckPending.
-// MaxInFlight panics if n is below 1.
+// MaxInFlight panics if n is below 1 or above [MaxInFlightLimit].
 func MaxInFlight(n int) Option {
-	if n < 1 {
-		panic(fmt.Sprintf("jetstream: MaxInFlight must be at least 1, got %d", n))
+	if n < 1 || n > MaxInFlightLimit {
+		panic(fmt.Sprintf("jetstream: MaxInFlight must be from 1 to %d, got %d", MaxInFlightLimit, n))
 	}
 	return optionFunc(func(o *options) { o.maxInFlight = n })
 }
 
 // Window sets the window of each key's group (default [DefaultWindow], at most MaxInFlight):
 // how many of one key's messages are handed to the router at once. A key's messages beyond it
-// wait in the feed, in order, without holding up other keys. Window panics if n is below 1.
+// wait in the feed, in order, up to the key's [KeyShare]. Window panics if n is below 1 or above
+// [MaxWindow].
 func Window(n int) Option {
-	if n < 1 {
-		panic(fmt.Sprintf("jetstream: Window must be at least 1, got %d", n))
+	if n < 1 || n > MaxWindow {
+		panic(fmt.Sprintf("jetstream: Window must be from 1 to %d, got %d", MaxWindow, n))
 	}
 	return optionFunc(func(o *options) { o.window = n })
+}
+
+// KeyShare bounds what one key can hold of the in-flight slots (default a quarter of
+// MaxInFlight, at least 1), so that keys far behind cannot take every slot and hold up the
+// others: a key that holds n messages or more takes another slot only if n slots stay free
+// after it. Its message is deferred instead: negatively acknowledged with the [Backoff] delay,
+// like a retry, and counted in [Stats].Deferred. So the last n slots are kept for the keys below
+// their share, however many keys are behind. A deferred message is delivered again later
+// (perhaps after the key's later messages), and that delivery counts towards the consumer's
+// MaxDeliver; a message on its last delivery is never deferred. n at least MaxInFlight turns
+// deferring off. KeyShare panics if n is below 1 or above [MaxInFlightLimit].
+func KeyShare(n int) Option {
+	if n < 1 || n > MaxInFlightLimit {
+		panic(fmt.Sprintf("jetstream: KeyShare must be from 1 to %d, got %d", MaxInFlightLimit, n))
+	}
+	return optionFunc(func(o *options) { o.keyShare = n })
 }
 
 // IdleGroups bounds the groups the feed keeps open with no message in them (default

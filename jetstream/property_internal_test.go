@@ -16,7 +16,8 @@ import (
 )
 
 // TestDecideProperties checks the delivery contract on arbitrary errors and delivery counts:
-// success is acknowledged; an aborting run hands everything else back; a permanent error or a
+// success is acknowledged; an aborting run hands everything else back, except a message on its
+// last delivery, which it dead-letters as unfinished; a permanent error or a
 // panic is dead-lettered on any delivery; a plain error is retried before MaxDeliver and
 // dead-lettered from it on; an unlimited MaxDeliver never dead-letters a plain error.
 func TestDecideProperties(t *testing.T) {
@@ -50,6 +51,8 @@ func TestDecideProperties(t *testing.T) {
 		switch {
 		case err == nil:
 			want = fateAck
+		case (aborting || kind == "router closed") && maxDeliver >= 1 && int(deliveries) >= maxDeliver:
+			want, wantReason = fateDeadLetter, ReasonUnfinished // never handed back on its last delivery
 		case aborting || kind == "router closed":
 			want = fateHandBack
 		case kind == "permanent":

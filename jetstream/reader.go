@@ -25,7 +25,6 @@ func (f *Feed[K, T]) read(ks *key[K, T]) {
 		}
 		f.settle(h, err)
 		for _, r := range refused {
-			f.release()
 			f.failToHold(r, refusal)
 		}
 	}

@@ -138,3 +138,20 @@ func consumerInfo(t testing.TB, js natsjs.JetStream) *natsjs.ConsumerInfo {
 	require.NoError(t, err)
 	return info
 }
+
+// syncedConsumerInfo returns the consumer's state once the server has processed the
+// acknowledgements sent before: it does so on its own goroutine, after the client's publication.
+// It publishes one more message, takes it from the consumer and acknowledges it with DoubleAck,
+// whose reply comes after the acknowledgements queued before it.
+func syncedConsumerInfo(t *testing.T, js natsjs.JetStream) *natsjs.ConsumerInfo {
+	t.Helper()
+	_, err := js.Publish(t.Context(), "events.sentinel", []byte("sentinel"))
+	require.NoError(t, err)
+	c, err := js.Consumer(t.Context(), stream, consumerName)
+	require.NoError(t, err)
+	m, err := c.Next(natsjs.FetchMaxWait(30 * time.Second))
+	require.NoError(t, err)
+	require.Equal(t, "sentinel", string(m.Data()), "nothing else left to deliver")
+	require.NoError(t, m.DoubleAck(t.Context()))
+	return consumerInfo(t, js)
+}

@@ -53,6 +53,7 @@ func (f *Feed[K, T]) watch(nc *nats.Conn, status chan nats.Status, w *watcher) {
 			f.fail(fmt.Errorf("%w: no connection to the server for %v", ErrDisconnected, f.opts.disconnect))
 		case now := <-tick.C:
 			batch = f.signalProgress(now, batch[:0])
+			f.retryKept()
 		case <-f.check:
 			f.checkConsumer(w.stopc)
 		}
@@ -105,6 +106,11 @@ func (f *Feed[K, T]) signalProgress(now time.Time, batch []natsjs.Msg) []natsjs.
 		ks.mu.Unlock()
 	}
 	f.mu.Unlock()
+	f.keptMu.Lock()
+	for i := range f.kept {
+		mark(&f.kept[i].h)
+	}
+	f.keptMu.Unlock()
 	for i, m := range batch {
 		if err := m.InProgress(); err != nil && !errors.Is(err, natsjs.ErrMsgAlreadyAckd) {
 			f.report(fmt.Errorf("jetstream: progress of message %d: %w", seqOf(m), err))
