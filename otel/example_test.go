@@ -133,4 +133,3 @@ func ExampleMessaging() {
 	// send ORDERS producer links: 0
 	// process ORDERS consumer links: 1
 }
-

@@ -199,8 +199,8 @@ func (m *Machine[S, T]) leave(ctx context.Context, state, next S, took time.Dura
 	si := m.states.get(state)
 	out := outcomeOf(err)
 	if in := m.t.inst; in != nil {
-		in.stageDuration.Record(ctx, took.Seconds(), si.record)
-		in.stageItems.Add(ctx, 1, si.add[out])
+		in.stageDuration.Record(ctx, took.Seconds(), si.record...) // a slice made once: no allocation
+		in.stageItems.Add(ctx, 1, si.add[out]...)
 	}
 	if m.t.tracer == nil {
 		return
@@ -238,15 +238,20 @@ var outcomes = [nOutcomes]attribute.KeyValue{
 }
 
 func outcomeOf(err error) outcome {
-	var pe *fsm.PanicError
-	switch {
-	case err == nil:
+	if err == nil {
 		return outcomeOK
-	case errors.As(err, &pe), errors.Is(err, fsm.ErrGoexit):
-		return outcomePanic
-	default:
-		return outcomeError
 	}
+	return failure(err)
+}
+
+// failure is apart from outcomeOf so that the PanicError, which errors.As makes escape, is
+// allocated on failures only.
+func failure(err error) outcome {
+	var pe *fsm.PanicError
+	if errors.As(err, &pe) || errors.Is(err, fsm.ErrGoexit) {
+		return outcomePanic
+	}
+	return outcomeError
 }
 
 // stateInfo is what the hooks need of a state, made once a state.
@@ -254,8 +259,8 @@ type stateInfo struct {
 	name      string
 	attr      attribute.KeyValue // stagecoach.state
 	next      attribute.KeyValue // stagecoach.next_state
-	record    metric.RecordOption
-	add       [nOutcomes]metric.AddOption
+	record    []metric.RecordOption
+	add       [nOutcomes][]metric.AddOption
 	spanStart []trace.SpanStartOption
 }
 
@@ -263,9 +268,9 @@ func (m *Machine[S, T]) newState(s S) *stateInfo {
 	name := fmt.Sprint(s)
 	si := &stateInfo{name: name, attr: KeyState.String(name), next: KeyNext.String(name)}
 	mach := KeyMachine.String(m.name)
-	si.record = metric.WithAttributeSet(attribute.NewSet(mach, si.attr))
+	si.record = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(mach, si.attr))}
 	for o := range nOutcomes {
-		si.add[o] = metric.WithAttributeSet(attribute.NewSet(mach, si.attr, outcomes[o]))
+		si.add[o] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(mach, si.attr, outcomes[o]))}
 	}
 	si.spanStart = []trace.SpanStartOption{trace.WithAttributes(mach, si.attr)}
 	return si

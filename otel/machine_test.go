@@ -211,3 +211,14 @@ func TestNoopTracerProviderPointerIsOff(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, tel.Tracing())
 }
+
+// TestMetricsAllocateNothing: recording a stage's duration and outcome allocates nothing (the
+// attribute sets and option slices are made once a state). It found 1 allocation a stage (3 a
+// run of this machine): an option passed alone makes its variadic slice escape, and a
+// *PanicError declared for errors.As escaped on every call.
+func TestMetricsAllocateNothing(t *testing.T) {
+	r := newRig(t)
+	_, m := r.machine(t, "orders")
+	ctx := context.Background()
+	assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _, _ = m.Run(ctx, 1) }))
+}
