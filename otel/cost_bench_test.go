@@ -51,7 +51,8 @@ func costCases() []costCase {
 	}
 }
 
-// BenchmarkCost runs W1 (4 trivial stages) and W2 (4 stages of about 2 us of CPU) through
+// BenchmarkCost runs W1 (4 trivial stages) and W2 (4 stages of about 2 us of CPU; see
+// costWorkloads) through
 // pool.Run and an fsm.Machine, as bench.Pool does, with each adapter on or off: bare is the
 // machine without an adapter (bench's own), off and noop an adapter with no provider or no-op
 // ones, metrics the stage histogram and counter (an SDK meter provider with a manual reader,
@@ -59,13 +60,23 @@ func costCases() []costCase {
 // tracing-* a span a run with an event or a child span a stage (an SDK tracer provider,
 // sampling every span, exporting none).
 func BenchmarkCost(b *testing.B) {
-	for _, w := range []bench.Workload{bench.W1(testing.Short()), bench.W2(testing.Short())} {
+	for _, w := range costWorkloads() {
 		for _, c := range costCases() {
 			b.Run(fmt.Sprintf("%s/%s", w.Name, c.name), func(b *testing.B) {
 				bench.Measure(b, w, costRun(b, w, c))
 			})
 		}
 	}
+}
+
+// costWorkloads are bench's W1 and W2 with fewer items (200k and 20k; a tenth with -short), so
+// that the traced cases, a hundred times slower, take seconds: the cost an item does not depend
+// on the count.
+func costWorkloads() []bench.Workload {
+	w1, w2 := bench.W1(false), bench.W2(false)
+	w1.Items = bench.Size(testing.Short(), 200_000, 20_000)
+	w2.Items = bench.Size(testing.Short(), 20_000, 2_000)
+	return []bench.Workload{w1, w2}
 }
 
 // costRun builds c's machine of w's stages and returns the run of the whole workload.

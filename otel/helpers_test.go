@@ -51,6 +51,8 @@ func builder() *fsm.Builder[State, int] {
 type rig struct {
 	tel    *otel.Telemetry
 	tp     *sdktrace.TracerProvider
+	bare   *sdktrace.TracerProvider // records spans, exports none
+	mp     *sdkmetric.MeterProvider
 	spans  *tracetest.InMemoryExporter
 	reader *sdkmetric.ManualReader
 }
@@ -61,13 +63,15 @@ func newRig(t testing.TB, opts ...otel.Option) *rig {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	bare := sdktrace.NewTracerProvider()
 	t.Cleanup(func() {
+		_ = bare.Shutdown(context.Background())
 		_ = tp.Shutdown(context.Background())
 		_ = mp.Shutdown(context.Background())
 	})
 	tel, err := otel.New(append([]otel.Option{otel.WithTracerProvider(tp), otel.WithMeterProvider(mp)}, opts...)...)
 	require.NoError(t, err)
-	return &rig{tel: tel, tp: tp, spans: spans, reader: reader}
+	return &rig{tel: tel, tp: tp, bare: bare, mp: mp, spans: spans, reader: reader}
 }
 
 // machine builds the test machine with an adapter named name attached.
