@@ -96,6 +96,9 @@ func (t *Telemetry) watch(o *observed, name string, target any, attrs ...attribu
 func (t *Telemetry) observe(_ context.Context, ob metric.Observer) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	for _, m := range t.machines {
+		m.observe(ob, t.inst.stageItems)
+	}
 	for o := range t.live {
 		s := o.stats()
 		in := &t.inst.kinds[o.kind]
@@ -126,7 +129,7 @@ func isClosed(c <-chan struct{}) bool {
 // instruments are the Telemetry's, made once by New.
 type instruments struct {
 	stageDuration metric.Float64Histogram
-	stageItems    metric.Int64Counter
+	stageItems    metric.Int64ObservableCounter
 	groupsOpen    metric.Int64ObservableGauge
 	kinds         [kinds]kindInstruments
 }
@@ -158,7 +161,7 @@ func newInstruments(m metric.Meter) (*instruments, error) {
 		metric.WithDescription("How long a machine's stage took, by machine and state."),
 		metric.WithExplicitBucketBoundaries(StageBuckets...))
 	note(err)
-	in.stageItems, err = m.Int64Counter("stagecoach.stage.items", metric.WithUnit("{item}"),
+	in.stageItems, err = m.Int64ObservableCounter("stagecoach.stage.items", metric.WithUnit("{item}"),
 		metric.WithDescription("Items a machine's stage returned, by machine, state and outcome (ok, error, panic)."))
 	note(err)
 	in.groupsOpen, err = m.Int64ObservableGauge("stagecoach.router.groups.open", metric.WithUnit("{group}"),
@@ -190,7 +193,7 @@ func (ki *kindInstruments) make(m metric.Meter, k kind) error {
 }
 
 func (in *instruments) observables() []metric.Observable {
-	obs := []metric.Observable{in.groupsOpen}
+	obs := []metric.Observable{in.groupsOpen, in.stageItems}
 	for _, k := range in.kinds {
 		obs = append(obs, k.submitted, k.completed, k.failed, k.queued, k.inFlight)
 	}

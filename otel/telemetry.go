@@ -84,7 +84,13 @@ type Telemetry struct {
 	mu      sync.Mutex
 	names   map[string]struct{}    // kind + name of every adapter attached
 	targets map[any]struct{}       // every machine builder, router, pool and group attached
-	live    map[*observed]struct{} // what the gauges' callback reads
+	live     map[*observed]struct{} // what the gauges' callback reads
+	machines []counted              // the machines whose stage items it reports
+}
+
+// counted is a machine adapter whose stage items counter the callback reports.
+type counted interface {
+	observe(ob metric.Observer, items metric.Int64ObservableCounter)
 }
 
 // New returns a Telemetry. With no option it records nothing: tracing is on with
