@@ -21,13 +21,16 @@ import (
 	"github.com/stagecoach-go/stagecoach/otel"
 )
 
-// ended is a span processor that tells ch the name of every span that ends.
+// ended is a span processor that exports every span that ends and then tells ch its name.
 type ended struct {
 	sdktrace.SpanProcessor
 	ch chan string
 }
 
-func (e ended) OnEnd(s sdktrace.ReadOnlySpan) { e.ch <- s.Name() }
+func (e ended) OnEnd(s sdktrace.ReadOnlySpan) {
+	e.SpanProcessor.OnEnd(s)
+	e.ch <- s.Name()
+}
 
 // TestJetStreamFeedTrace runs a jetstream.Feed on an embedded server with the wrappers: every
 // published message's process span is linked to its send span, and the machine's run span of

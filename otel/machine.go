@@ -282,7 +282,7 @@ type stateInfo struct {
 	attr      attribute.KeyValue // stagecoach.state
 	next      attribute.KeyValue // stagecoach.next_state
 	record    []metric.RecordOption
-	items     [nOutcomes]atomic.Int64        // the stage items counter, reported by the callback
+	items     [nOutcomes]atomic.Int64         // the stage items counter, reported by the callback
 	observe   [nOutcomes]metric.ObserveOption // its series' attributes
 	spanStart []trace.SpanStartOption
 }

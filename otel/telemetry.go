@@ -81,9 +81,9 @@ type Telemetry struct {
 
 	inst *instruments // nil when metrics are off
 
-	mu      sync.Mutex
-	names   map[string]struct{}    // kind + name of every adapter attached
-	targets map[any]struct{}       // every machine builder, router, pool and group attached
+	mu       sync.Mutex
+	names    map[string]struct{}    // kind + name of every adapter attached
+	targets  map[any]struct{}       // every machine builder, router, pool and group attached
 	live     map[*observed]struct{} // what the gauges' callback reads
 	machines []counted              // the machines whose stage items it reports
 }
