@@ -1,3 +1,5 @@
+//go:build unix
+
 package otel_test
 
 import (
@@ -5,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -23,6 +26,7 @@ type costCase struct {
 	opts    func(b *testing.B) []otel.Option
 	mopts   []otel.MachineOption
 	counted bool // through an otel.Pool
+	empty   bool // no adapter: an fsm.Observer whose Leave hook does nothing
 }
 
 func costCases() []costCase {
@@ -42,6 +46,7 @@ func costCases() []costCase {
 	}
 	return []costCase{
 		{name: "bare", opts: nil},
+		{name: "empty-observer", empty: true},
 		{name: "off", opts: none},
 		{name: "noop", opts: noop},
 		{name: "metrics", opts: metrics},
@@ -54,7 +59,8 @@ func costCases() []costCase {
 // BenchmarkCost runs W1 (4 trivial stages) and W2 (4 stages of about 2 us of CPU; see
 // costWorkloads) through
 // pool.Run and an fsm.Machine, as bench.Pool does, with each adapter on or off: bare is the
-// machine without an adapter (bench's own), off and noop an adapter with no provider or no-op
+// machine without an adapter (bench's own), empty-observer the machine with a Leave hook that
+// does nothing (the fsm Observer's own cost, which every adapter pays), off and noop an adapter with no provider or no-op
 // ones, metrics the stage histogram and counter (an SDK meter provider with a manual reader,
 // never collected during the run), metrics+pool the same through an otel.Pool's counters,
 // tracing-* a span a run with an event or a child span a stage (an SDK tracer provider,
@@ -63,7 +69,7 @@ func BenchmarkCost(b *testing.B) {
 	for _, w := range costWorkloads() {
 		for _, c := range costCases() {
 			b.Run(fmt.Sprintf("%s/%s", w.Name, c.name), func(b *testing.B) {
-				bench.Measure(b, w, costRun(b, w, c))
+				measure(b, w, costRun(b, w, c))
 			})
 		}
 	}
@@ -88,6 +94,14 @@ func costRun(b *testing.B, w bench.Workload, c costCase) bench.Run {
 	fb.Terminal(len(w.Stages))
 	work := bench.Work(w)
 	var p *otel.Pool[bench.Item]
+	if c.empty {
+		fb.Observe(fsm.Observer[int]{Leave: func(context.Context, int, int, time.Duration, error) {}})
+		m, err := fb.Build(0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		work = m.Do
+	}
 	if c.opts != nil {
 		tel, err := otel.New(c.opts(b)...)
 		if err != nil {

@@ -137,7 +137,7 @@ func matches(kvs []attribute.KeyValue, want map[string]string) bool {
 	n := 0
 	for _, kv := range kvs {
 		if w, ok := want[string(kv.Key)]; ok {
-			if kv.Value.Emit() != w {
+			if kv.Value.String() != w {
 				return false
 			}
 			n++

@@ -1,3 +1,5 @@
+//go:build unix
+
 package prometheus_test
 
 import (
@@ -28,7 +30,7 @@ func BenchmarkCost(b *testing.B) {
 			metrics, counted bool
 		}{{"bare", false, false}, {"metrics", true, false}, {"metrics+pool", true, true}} {
 			b.Run(fmt.Sprintf("%s/%s", w.Name, c.name), func(b *testing.B) {
-				bench.Measure(b, w, costRun(b, w, c.metrics, c.counted))
+				measure(b, w, costRun(b, w, c.metrics, c.counted))
 			})
 		}
 	}
