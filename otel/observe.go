@@ -53,7 +53,7 @@ func (t *Telemetry) ObserveRouter(name string, r Router) (stop func(), err error
 // ObserveGroup reports g's counters, as ObserveRouter does a router's, with two attributes: the
 // router's name and key, the group's key. It is refused with [ErrGroupKeys] unless t was made
 // with [WithGroupKeys] (see there why). The group is forgotten once its Done channel is closed
-// and its last counters are reported.
+// and its last counters are reported; then a new group of the same key can be observed.
 //
 // ObserveGroup returns an error wrapping [ErrAttached] if g, or another group of router with
 // key, is observed already. It panics if g is nil.
@@ -74,13 +74,8 @@ func (t *Telemetry) watch(o *observed, name string, target any, attrs ...attribu
 		return nil, err
 	}
 	o.attrs = metric.WithAttributeSet(attribute.NewSet(attrs...))
-	t.mu.Lock()
-	t.live[o] = struct{}{}
-	t.mu.Unlock()
 	stopped := false
-	return func() {
-		t.mu.Lock()
-		defer t.mu.Unlock()
+	o.forget = func() { // with t.mu held
 		if stopped {
 			return
 		}
@@ -88,6 +83,14 @@ func (t *Telemetry) watch(o *observed, name string, target any, attrs ...attribu
 		delete(t.live, o)
 		delete(t.names, o.kind.String()+" "+name)
 		delete(t.targets, target)
+	}
+	t.mu.Lock()
+	t.live[o] = struct{}{}
+	t.mu.Unlock()
+	return func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		o.forget()
 	}, nil
 }
 
@@ -111,7 +114,7 @@ func (t *Telemetry) observe(_ context.Context, ob metric.Observer) error {
 			ob.ObserveInt64(t.inst.groupsOpen, int64(o.open()), o.attrs)
 		}
 		if o.done != nil && isClosed(o.done) {
-			delete(t.live, o) // its name and target stay claimed: a group is observed once
+			o.forget() // its key may be opened and observed again
 		}
 	}
 	return nil

@@ -126,6 +126,12 @@ func TestObserveGroupWithGroupKeys(t *testing.T) {
 	assert.Equal(t, int64(1), got)
 	_, ok = r.point(t, r.collect(t), "stagecoach.group.items.completed", series)
 	assert.False(t, ok, "then forgotten")
+
+	again, err := router.Open(context.Background(), "tenant-1")
+	require.NoError(t, err)
+	defer again.Close()
+	_, err = r.tel.ObserveGroup("orders", again.Key(), again)
+	assert.NoError(t, err, "a key reopened can be observed again")
 }
 
 func TestPoolCounters(t *testing.T) {

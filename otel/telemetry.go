@@ -164,9 +164,10 @@ type Group interface {
 
 // observed is one router, pool or group the gauges' callback reads.
 type observed struct {
-	kind  kind
-	attrs metric.ObserveOption // the series' attributes, made once
-	stats func() group.Stats
-	open  func() int      // groups open: routers only
-	done  <-chan struct{} // a group's Done: groups only
+	kind   kind
+	attrs  metric.ObserveOption // the series' attributes, made once
+	stats  func() group.Stats
+	open   func() int      // groups open: routers only
+	done   <-chan struct{} // a group's Done: groups only
+	forget func()          // stops reporting it and frees its name; with the Telemetry's mu held
 }
