@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/stagecoach-go/stagecoach/group"
 	"github.com/stagecoach-go/stagecoach/otel"
 	"github.com/stagecoach-go/stagecoach/pool"
 )
@@ -132,4 +134,56 @@ func ExampleMessaging() {
 	// 42
 	// send ORDERS producer links: 0
 	// process ORDERS consumer links: 1
+}
+
+// A router's counters and a pool's, read when the meter collects.
+func ExampleTelemetry_ObserveRouter() {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
+	tel, err := otel.New(otel.WithMeterProvider(mp))
+	if err != nil {
+		panic(err)
+	}
+	r := group.New[string](func(_ context.Context, v int) (int, error) { return v, nil })
+	defer r.Shutdown(context.Background())
+	stop, err := tel.ObserveRouter("orders", r)
+	if err != nil {
+		panic(err)
+	}
+	defer stop()
+	p, err := otel.NewPool[int](tel, "batch")
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+
+	g, err := r.Open(context.Background(), "tenant-1") // the key is no attribute
+	if err != nil {
+		panic(err)
+	}
+	for v := range 3 {
+		_ = g.Submit(context.Background(), v)
+	}
+	g.Close()
+	for range g.Results() {
+	}
+	<-g.Done()
+	for range p.Run(context.Background(), slices.Values([]int{1, 2}), func(_ context.Context, v int) (int, error) { return v, nil }) {
+	}
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		panic(err)
+	}
+	for _, sm := range rm.ScopeMetrics {
+		for _, mt := range sm.Metrics {
+			if sum, ok := mt.Data.(metricdata.Sum[int64]); ok && strings.HasSuffix(mt.Name, ".completed") {
+				fmt.Println(mt.Name, sum.DataPoints[0].Value)
+			}
+		}
+	}
+	// Output:
+	// stagecoach.router.items.completed 3
+	// stagecoach.pool.items.completed 2
 }

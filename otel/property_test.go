@@ -6,8 +6,11 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"pgregory.net/rapid"
 
 	"github.com/stagecoach-go/stagecoach/group"
@@ -117,6 +120,42 @@ func TestPropertyPoolCounters(t *testing.T) {
 		assert.Equal(rt, seen, s)
 		if take >= len(items) && s.Submitted != int64(len(items)) {
 			rt.Fatalf("submitted %d, want %d", s.Submitted, len(items))
+		}
+	})
+}
+
+// TestPropertyHeaderCarrierRoundTrip checks that a span context injected into a message's
+// headers, beside random headers of the caller's, is extracted equal, and that the caller's
+// headers are left as they were.
+func TestPropertyHeaderCarrierRoundTrip(t *testing.T) {
+	tel, err := otel.New()
+	require.NoError(t, err)
+	prop := propagation.TraceContext{}
+	ms := otel.NewMessaging(tel, prop, "S", "")
+	rapid.Check(t, func(rt *rapid.T) {
+		var tid trace.TraceID
+		var sid trace.SpanID
+		copy(tid[:], rapid.SliceOfN(rapid.Byte(), 16, 16).Draw(rt, "trace id"))
+		copy(sid[:], rapid.SliceOfN(rapid.Byte(), 8, 8).Draw(rt, "span id"))
+		if !tid.IsValid() || !sid.IsValid() {
+			rt.Skip("all-zero id")
+		}
+		flags := trace.TraceFlags(rapid.SampledFrom([]byte{0, 1}).Draw(rt, "flags"))
+		sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: flags, Remote: true})
+		own := rapid.MapOf(rapid.StringMatching(`[A-Z][a-z-]{0,8}`), rapid.StringMatching(`[a-z0-9]{0,8}`)).Draw(rt, "headers")
+		msg := nats.NewMsg("s")
+		for k, v := range own {
+			msg.Header.Set(k, v)
+		}
+		ms.Inject(trace.ContextWithRemoteSpanContext(context.Background(), sc), msg)
+		got := trace.SpanContextFromContext(prop.Extract(context.Background(), otel.HeaderCarrier(msg.Header)))
+		if !got.Equal(sc) {
+			rt.Fatalf("extracted %v, want %v", got, sc)
+		}
+		for k, v := range own {
+			if msg.Header.Get(k) != v {
+				rt.Fatalf("header %q = %q, want %q", k, msg.Header.Get(k), v)
+			}
 		}
 	})
 }

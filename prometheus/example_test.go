@@ -101,3 +101,22 @@ func labels(ls []*dto.LabelPair) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// A pool run's items counted, as a scrape would show them.
+func ExampleNewPool() {
+	reg := prometheus.NewRegistry()
+	c, err := stageprom.New(reg)
+	if err != nil {
+		panic(err)
+	}
+	p, err := stageprom.NewPool[int](c, "batch")
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close()
+	for range p.Run(context.Background(), slices.Values([]int{1, 2, 3}), func(_ context.Context, v int) (int, error) { return v, nil }) {
+	}
+	fmt.Println(p.Stats().Submitted, p.Stats().Completed)
+	// Output:
+	// 3 3
+}
