@@ -150,9 +150,10 @@ func (m *Machine[S, T]) Do(fm *fsm.Machine[S, T]) func(context.Context, T) (T, e
 // need no lock.
 type runContext struct {
 	context.Context
-	span  trace.Span
-	stage trace.Span // StageSpans: the span of the stage running
-	ended bool
+	span     trace.Span
+	stage    trace.Span // StageSpans: the span of the stage running
+	ended    bool
+	finished bool // Run returned
 }
 
 type runKey struct{}
@@ -171,6 +172,7 @@ func runOf(ctx context.Context) *runContext {
 
 // finish sets the run's final state and error.
 func (rc *runContext) finish(state attribute.KeyValue, err error) {
+	rc.finished = true
 	rc.span.SetAttributes(state)
 	if err != nil {
 		rc.span.RecordError(err)
@@ -178,8 +180,13 @@ func (rc *runContext) finish(state attribute.KeyValue, err error) {
 	}
 }
 
-// end ends the run's spans, also when a stage called runtime.Goexit.
+// end ends the run's spans, also when a stage called runtime.Goexit: then Run did not return
+// and the run's span says so.
 func (rc *runContext) end() {
+	if !rc.finished {
+		rc.span.RecordError(fsm.ErrGoexit)
+		rc.span.SetStatus(codes.Error, fsm.ErrGoexit.Error())
+	}
 	if rc.stage != nil {
 		rc.stage.End()
 	}

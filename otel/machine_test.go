@@ -2,6 +2,7 @@ package otel_test
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 
@@ -221,4 +222,29 @@ func TestMetricsAllocateNothing(t *testing.T) {
 	_, m := r.machine(t, "orders")
 	ctx := context.Background()
 	assert.Zero(t, testing.AllocsPerRun(1000, func() { _, _, _ = m.Run(ctx, 1) }))
+}
+
+func TestMachineGoexitEndsTheSpans(t *testing.T) {
+	for _, opts := range [][]otel.MachineOption{nil, {otel.StageSpans()}} {
+		r := newRig(t)
+		om := otel.NewMachine[State, int](r.tel, "orders", opts...)
+		b := fsm.NewBuilder[State, int]().
+			Step(Parse, func(_ context.Context, v int) (int, error) { runtime.Goexit(); return v, nil }, Done).
+			Terminal(Done)
+		require.NoError(t, om.Attach(b))
+		m, err := b.Build(Parse)
+		require.NoError(t, err)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, _ = om.Do(m)(context.Background(), 1)
+		}()
+		<-done
+		spans := r.spans.GetSpans()
+		require.Len(t, spans, 1+len(opts), "every span ended")
+		run := spans[len(spans)-1]
+		assert.Equal(t, "orders", run.Name)
+		assert.Equal(t, codes.Error, run.Status.Code)
+		assert.Contains(t, run.Status.Description, "Goexit")
+	}
 }
