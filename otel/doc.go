@@ -41,7 +41,8 @@
 // All in base units, with bounded attributes:
 //   - stagecoach.stage.duration, histogram, s, by stagecoach.machine and stagecoach.state, with
 //     [StageBuckets] (1 us to 10 s);
-//   - stagecoach.stage.items, counter, {item}, by machine, state and stagecoach.outcome;
+//   - stagecoach.stage.items, observable counter, {item}, by machine, state and
+//     stagecoach.outcome (an atomic a state and outcome, read at collection);
 //   - stagecoach.router.items.{submitted,completed,failed} (observable counters) and
 //     stagecoach.router.items.{queued,in_flight} (observable gauges) by stagecoach.router, and
 //     stagecoach.router.groups.open, from [Telemetry.ObserveRouter];
