@@ -76,8 +76,8 @@
 // allocate nothing a stage (TestMetricsAllocateNothing): a stage's record is the fsm Observer's
 // two clock readings, a map lookup of the state, one histogram Record and one atomic addition
 // (the stage items counter is observable, read at collection). BenchmarkCost, on a loaded 2-core
-// machine, in CPU time an item (docs/observability.md has the tables): metrics add 14 to 16% to
-// W2 (4 stages of 2 us), half of it the Observer's own; tracing, a span a run and an event a
+// machine, in CPU time an item (docs/observability.md has the tables): metrics add 12 to 16% to
+// W2 (4 stages of 2 us; 12% in the quietest run), half of it the Observer's own; tracing, a span a run and an event a
 // stage, about 10 us and 26 allocations an item of 4 stages, a span a stage 1.7 times as much on
 // trivial stages. A [Pool] adds a few atomic additions an item.
 package otel

@@ -46,6 +46,6 @@
 // increment (atomics), and no allocation (TestStageMetricsAllocateNothing); the fsm.Observer
 // itself adds two clock readings a stage. A Pool adds a few atomic additions an item. A scrape
 // takes each observed router's lock once. BenchmarkCost, on a loaded 2-core machine, in CPU time
-// an item: the stage metrics add 10% to W2 (4 stages of 2 us), 7 points of it the Observer's
-// own; docs/observability.md has the tables.
+// an item: the stage metrics add 7 to 10% to W2 (4 stages of 2 us), 4 to 7 points of it the
+// Observer's own; docs/observability.md has the tables.
 package prometheus
