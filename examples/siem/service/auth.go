@@ -53,9 +53,19 @@ var (
 	errForbidden    = errors.New("this account may not report events")
 )
 
+// bearer returns the token of an Authorization header value of the Bearer scheme, whose name
+// is case-insensitive (RFC 9110, section 11.1).
+func bearer(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return token, true
+}
+
 // authenticate returns the account of the bearer key in an Authorization header value.
 func (s *store) authenticate(ctx context.Context, header string) (account, error) {
-	token, ok := strings.CutPrefix(header, "Bearer ")
+	token, ok := bearer(header)
 	if !ok {
 		return account{}, errUnauthorized
 	}

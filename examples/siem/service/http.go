@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -50,18 +51,21 @@ func (s *Service) handleEvents(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot check the API key now", http.StatusServiceUnavailable)
 		return
 	}
-	ins, err := ParseEvents(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody), s.cfg.MaxEvents)
+	now := s.cfg.Now().UTC()
+	ins, err := ParseEvents(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody), s.cfg.MaxEvents, now)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			err = fmt.Errorf("body larger than %d bytes", tooBig.Limit)
+			http.Error(w, fmt.Sprintf("body larger than %d bytes", tooBig.Limit), http.StatusRequestEntityTooLarge)
+			return
 		}
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	refs := deriveRefs(ins)
 	evs := make([]*Event, len(ins))
 	for i, in := range ins {
-		evs[i] = newEvent(i, acct.ID, in)
+		evs[i] = newEvent(i, acct.ID, in, refs[i], now)
 	}
 	if s.stream != nil {
 		s.publishEvents(w, r, evs)
@@ -82,9 +86,11 @@ func (s *Service) handleEvents(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func newEvent(i int, accountID int64, in Input) *Event {
-	e := &Event{Index: i, AccountID: accountID, Ref: in.Ref, Source: in.Source, Type: in.Type,
-		Severity: *in.Severity, Message: in.Message}
+// newEvent makes the event of a checked input, with its ref (given or derived) and the time the
+// request was received.
+func newEvent(i int, accountID int64, in Input, ref string, received time.Time) *Event {
+	e := &Event{Index: i, AccountID: accountID, Ref: ref, Source: in.Source, Type: in.Type,
+		Severity: *in.Severity, Message: in.Message, ReceivedAt: received}
 	if in.Time != nil {
 		e.OccurredAt = in.Time.UTC()
 	}
@@ -131,6 +137,23 @@ func (s *Service) Stats() Stats {
 
 func (s *Service) observer() fsm.Observer[State] {
 	return fsm.Observer[State]{Leave: s.metrics.leave}
+}
+
+func (s *Service) outboxCollectors() []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "siem_alerts_sent_total", Help: "Alerts this instance delivered."},
+			func() float64 { return float64(s.outbox.sent.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "siem_alerts_failed_total", Help: "Alert deliveries that failed, each to be tried again."},
+			func() float64 { return float64(s.outbox.failed.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "siem_alerts_pending", Help: "Alerts in the outbox not delivered yet (all instances)."},
+			func() float64 {
+				n, err := s.store.pendingAlerts(context.Background())
+				if err != nil {
+					return -1
+				}
+				return float64(n)
+			}),
+	}
 }
 
 func (s *Service) hubCollectors() []prometheus.Collector {

@@ -1,9 +1,10 @@
 package service
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -25,6 +26,27 @@ type message struct {
 	Message    string     `json:"message"`
 	OccurredAt *time.Time `json:"occurred_at,omitempty"`
 	ReceivedAt time.Time  `json:"received_at"`
+}
+
+// check checks a message taken from the stream on subject, at now.
+func (m message) check(subject string, now time.Time) error {
+	switch {
+	case m.AccountID <= 0 || subject != SubjectPrefix+strconv.FormatInt(m.AccountID, 10):
+		return fmt.Errorf("account_id %d is not that of the subject %q", m.AccountID, subject)
+	case !validUID(m.UID):
+		return fmt.Errorf("uid %q is not 24 hex digits", m.UID)
+	case m.ReceivedAt.IsZero() || m.ReceivedAt.After(now.Add(MaxSkew)):
+		return fmt.Errorf("received_at %s is missing or in the future", m.ReceivedAt.Format(time.RFC3339))
+	}
+	return checkEvent(m.Ref, m.Source, m.Type, m.Message, m.Severity, m.OccurredAt, m.ReceivedAt)
+}
+
+func validUID(s string) bool {
+	if len(s) != 24 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
 }
 
 // HeaderMsgID is the header JetStream deduplicates publications by, within the stream's
@@ -52,16 +74,27 @@ func encodeEvent(e *Event) (*nats.Msg, error) {
 	return msg, nil
 }
 
-// decodeEvent is the feed's decode func: the event of a stream message, keyed by its account, so
-// that one instance runs an account's events one at a time, in stream order. A message it cannot
-// read is poison: the feed dead-letters it.
-func decodeEvent(msg natsjs.Msg) (int64, *Event, error) {
+// decoder returns the feed's decode func: the event of a stream message, keyed by its account, so
+// that one instance runs an account's events one at a time, in stream order. The message meets
+// the checks of POST /events (checkEvent, against the time it was received at intake), carries a
+// uid as intake gives it, and is on its own account's subject; a message that does not, or that
+// it cannot read, is poison: the feed dead-letters it at once, with the reason in its
+// Dead-Letter-Error header, and nothing of it is stored.
+func decoder(now func() time.Time) func(natsjs.Msg) (int64, *Event, error) {
+	return func(msg natsjs.Msg) (int64, *Event, error) {
+		return decodeEvent(msg, now())
+	}
+}
+
+func decodeEvent(msg natsjs.Msg, now time.Time) (int64, *Event, error) {
 	var m message
-	if err := json.Unmarshal(msg.Data(), &m); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(msg.Data()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
 		return 0, nil, fmt.Errorf("event: %w", err)
 	}
-	if m.UID == "" || m.AccountID == 0 || m.ReceivedAt.IsZero() {
-		return 0, nil, errors.New("event: uid, account_id or received_at missing")
+	if err := m.check(msg.Subject(), now); err != nil {
+		return 0, nil, fmt.Errorf("event: %w", err)
 	}
 	e := &Event{UID: m.UID, AccountID: m.AccountID, Ref: m.Ref, Source: m.Source, Type: m.Type,
 		Severity: m.Severity, Message: m.Message, ReceivedAt: m.ReceivedAt}
@@ -129,9 +162,8 @@ func waitAck(ctx context.Context, f natsjs.PubAckFuture) (*natsjs.PubAck, error)
 // answer is 202 Accepted with the count of events queued in the Siem-Published header and one
 // Result line per event, in order; 503 if none could be published.
 func (s *Service) publishEvents(w http.ResponseWriter, r *http.Request, evs []*Event) {
-	now := s.cfg.Now().UTC()
 	for _, e := range evs {
-		e.UID, e.ReceivedAt = newUID(), now
+		e.UID = newUID()
 	}
 	res := s.stream.publish(r.Context(), evs)
 	queued, failed := 0, ""

@@ -23,14 +23,19 @@ type Config struct {
 	MaxBody        int64         // bytes of a POST /events body (default 1 MiB)
 	MaxEvents      int           // events in one request (default 1000)
 	SQLite         string        // Batch (default), OneWriter or WALPool
-	Notifier       Notifier      // replaces the default StoreNotifier (which writes the alerts table)
-	SMTP           *SMTPNotifier // when set, alerts are also mailed
+	Notifier       Notifier      // delivers the outbox's alerts (default: none; the sender logs each alert)
+	SMTP           *SMTPNotifier // when set, alerts are mailed (after Notifier, if both are set)
+	AlertRetry     time.Duration // delay before an alert's second attempt, doubling each attempt (default 1 s)
+	AlertRetryMax  time.Duration // longest delay between two attempts of an alert (default 5 min)
+	AlertTimeout   time.Duration // longest one delivery of an alert may take (default 1 min)
 	ClientQueue    int           // messages a websocket client may have waiting (default 1024)
 	ClientBuffer   int           // socket send buffer of a websocket client, bytes (default 256 KiB)
 	WriteTimeout   time.Duration // longest write to one websocket client (default 10 s)
 	Origins        []string      // websocket origins allowed besides the page's own host
 	Logger         *slog.Logger  // default: discard
 	Now            func() time.Time
+
+	hook func(context.Context, *Event) error // tests only (export_test.go): runs first in enrich
 }
 
 func (c *Config) defaults() error {
@@ -63,6 +68,23 @@ func (c *Config) defaults() error {
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = 10 * time.Second
+	}
+	durDef := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	durDef(&c.AlertRetry, time.Second)
+	durDef(&c.AlertRetryMax, 5*time.Minute)
+	durDef(&c.AlertTimeout, time.Minute)
+	if c.AlertRetry < 0 || c.AlertRetryMax < c.AlertRetry || c.AlertTimeout < 0 {
+		return fmt.Errorf("service: AlertRetry %v, AlertRetryMax %v, AlertTimeout %v: want 0 < AlertRetry <= AlertRetryMax and AlertTimeout > 0",
+			c.AlertRetry, c.AlertRetryMax, c.AlertTimeout)
+	}
+	if c.SMTP != nil {
+		if err := c.SMTP.check(); err != nil {
+			return fmt.Errorf("service: %w", err)
+		}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -110,6 +132,9 @@ type Service struct {
 	metrics *metrics
 	design  design      // the in-process designs; nil in JetStream mode
 	stream  *streamMode // JetStream mode; nil otherwise
+	outbox  *sender
+	stopOut context.CancelFunc // ends the sender
+	outDone chan struct{}      // closed once the sender has ended
 	demoKey string
 	handler http.Handler
 }
@@ -134,7 +159,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		st.close()
 		return nil, err
 	}
-	stg := &stages{store: st, hub: s.hub, threshold: cfg.AlertThreshold, now: cfg.Now, notifier: s.notifier()}
+	s.outbox = &sender{store: st, notifier: s.notifier(), log: cfg.Logger, now: cfg.Now,
+		first: cfg.AlertRetry, max: cfg.AlertRetryMax, timeout: cfg.AlertTimeout, wakeup: make(chan struct{}, 1)}
+	stg := &stages{store: st, outbox: s.outbox, hub: s.hub, threshold: cfg.AlertThreshold, now: cfg.Now, hook: cfg.hook}
 	obs := s.observer()
 	switch cfg.Design {
 	case DesignGroup:
@@ -159,19 +186,25 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		s.metrics.reg.MustRegister(s.design.collectors()...)
 	}
 	s.metrics.reg.MustRegister(s.hubCollectors()...)
+	s.metrics.reg.MustRegister(s.outboxCollectors()...)
 	s.handler = s.routes()
+	octx, cancel := context.WithCancel(context.Background())
+	s.stopOut, s.outDone = cancel, make(chan struct{})
+	go func() { defer close(s.outDone); s.outbox.run(octx) }()
 	return s, nil
 }
 
+// notifier is what delivers the outbox's alerts: Config.Notifier, then Config.SMTP; nil if
+// neither is set (the sender's log line is then the delivery).
 func (s *Service) notifier() Notifier {
-	n := s.cfg.Notifier
-	if n == nil {
-		n = StoreNotifier{store: s.store, log: s.cfg.Logger}
+	switch n, m := s.cfg.Notifier, s.cfg.SMTP; {
+	case n != nil && m != nil:
+		return Notifiers{n, *m}
+	case m != nil:
+		return *m
+	default:
+		return n
 	}
-	if s.cfg.SMTP != nil {
-		n = Notifiers{n, *s.cfg.SMTP}
-	}
-	return n
 }
 
 // seed creates the demo account and its key on a fresh database.
@@ -285,6 +318,14 @@ func (s *Service) Close(ctx context.Context) error {
 		if e := s.design.close(ctx); e != nil {
 			err = errors.Join(err, fmt.Errorf("stop %s design: %w", s.cfg.Design, e))
 		}
+	}
+	// The sender stops at once: a delivery in progress is abandoned (its connection closed) and
+	// its alert stays pending for the next start, or for another instance.
+	s.stopOut()
+	select {
+	case <-s.outDone:
+	case <-ctx.Done():
+		err = errors.Join(err, fmt.Errorf("stop alert sender: %w", context.Cause(ctx)))
 	}
 	if e := s.store.close(); e != nil {
 		err = errors.Join(err, fmt.Errorf("close database: %w", e))

@@ -150,6 +150,17 @@ var migrations = []string{
 	// An event is alerted once however often it is processed: a redelivered stream message
 	// (Config.NATS) runs the alert stage again with the same uid.
 	`CREATE UNIQUE INDEX alerts_event_uid ON alerts (event_uid);`,
+	// The alerts table becomes an outbox: a row is written with its event, in the same
+	// transaction, and the sender (outbox.go) delivers it. Times are Unix milliseconds. Alerts of
+	// an older database were delivered before they were written: they are marked sent.
+	`ALTER TABLE alerts ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE alerts ADD COLUMN next_at INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE alerts ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE alerts ADD COLUMN sent_at INTEGER;
+	ALTER TABLE alerts ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
+	UPDATE alerts SET sent_at = 0;
+	CREATE INDEX alerts_pending ON alerts (next_at) WHERE sent_at IS NULL;
+	CREATE INDEX events_account ON events (account_id);`,
 }
 
 // migrate brings the schema to the newest version, recorded in PRAGMA user_version, in one
@@ -272,22 +283,41 @@ func (s *store) keyHash(ctx context.Context, id string) (hash []byte, accountID 
 	return hash, accountID, err
 }
 
-// insertEvent persists an event, in its own transaction or, in Batch mode, in the writer's next
-// batch; it returns once the event is committed. ErrDuplicate if the account already has its
-// ref under another uid; errStored if an event with its uid is already stored (a redelivery of
-// a stream message, whose uid was given at intake), in which case nothing is written.
-func (s *store) insertEvent(ctx context.Context, e *Event) error {
-	return s.write(ctx, func(ctx context.Context, db execer) error { return insertError(insertOne(ctx, db, e)) })
+// insertEvent persists an event and, when alert is set, its alert (a row of the outbox, which the
+// sender delivers), both or neither: in its own transaction or, in Batch mode, under its own
+// savepoint in the writer's next batch; it returns once they are committed. ErrDuplicate if the
+// account already has its ref under another uid; errStored if an event with its uid is already
+// stored (a redelivery of a stream message, whose uid was given at intake), in which case
+// nothing is written: the alert, if any, was written with the event.
+func (s *store) insertEvent(ctx context.Context, e *Event, alert bool) error {
+	return s.write(ctx, func(ctx context.Context, db execer) error {
+		if err := insertError(insertOne(ctx, db, e)); err != nil || !alert {
+			return err
+		}
+		_, err := db.ExecContext(ctx,
+			`INSERT INTO alerts (event_uid, account_id, severity, message, created_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (event_uid) DO NOTHING`,
+			e.UID, e.AccountID, e.Severity, e.Message, e.ReceivedAt.UTC().Format(timeFormat))
+		return err
+	})
 }
 
 // errStored is insertEvent's answer for an event whose uid is already stored.
 var errStored = errors.New("event already stored")
 
-// write runs one write: in its own transaction on the writer pool, or, in Batch mode, in the
-// writer goroutine's next transaction, returning once that is committed.
+// write runs one write, all of it or nothing: in its own transaction on the writer pool, or, in
+// Batch mode, under its own savepoint in the writer goroutine's next transaction, returning once
+// that is committed.
 func (s *store) write(ctx context.Context, fn func(context.Context, execer) error) error {
 	if s.inserts == nil {
-		return fn(ctx, s.w)
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if err := fn(ctx, tx); err != nil {
+			return errors.Join(err, tx.Rollback())
+		}
+		return tx.Commit()
 	}
 	req := insertReq{fn: fn, err: make(chan error, 1)}
 	select {
@@ -365,7 +395,7 @@ func (s *store) commit(batch []insertReq) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err == nil {
 		for i, r := range batch {
-			errs[i] = r.fn(ctx, tx)
+			errs[i] = savepoint(ctx, tx, r.fn)
 		}
 		err = tx.Commit()
 	}
@@ -380,21 +410,28 @@ func (s *store) commit(batch []insertReq) {
 	}
 }
 
+// savepoint runs fn under a savepoint of tx: a write whose second statement fails leaves nothing
+// of its first in the batch.
+func savepoint(ctx context.Context, tx *sql.Tx, fn func(context.Context, execer) error) error {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+		return err
+	}
+	err := fn(ctx, tx)
+	if err != nil {
+		if _, e := tx.ExecContext(ctx, `ROLLBACK TO w`); e != nil {
+			err = errors.Join(err, e)
+		}
+	}
+	if _, e := tx.ExecContext(ctx, `RELEASE w`); e != nil {
+		err = errors.Join(err, e)
+	}
+	return err
+}
+
 func insertError(err error) error {
 	var serr *sqlite.Error
 	if errors.As(err, &serr) && serr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
 		return ErrDuplicate
 	}
 	return err
-}
-
-// insertAlert records an alert.
-func (s *store) insertAlert(ctx context.Context, a Alert) error {
-	return s.write(ctx, func(ctx context.Context, db execer) error {
-		_, err := db.ExecContext(ctx,
-			`INSERT INTO alerts (event_uid, account_id, severity, message, created_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (event_uid) DO NOTHING`,
-			a.EventUID, a.AccountID, a.Severity, a.Message, a.At.UTC().Format(timeFormat))
-		return err
-	})
 }

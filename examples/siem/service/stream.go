@@ -90,7 +90,7 @@ func newStreamMode(ctx context.Context, nc *nats.Conn, cfg Config, m *fsm.Machin
 	}
 	sm := &streamMode{nc: nc, js: js, log: cfg.Logger, done: make(chan struct{}),
 		r: group.New[int64](work, group.Workers(cfg.Workers))}
-	sm.feed, err = jetstream.New(ctx, js, cfg.Stream, cfg.Consumer, sm.r, decodeEvent,
+	sm.feed, err = jetstream.New(ctx, js, cfg.Stream, cfg.Consumer, sm.r, decoder(cfg.Now),
 		jetstream.DeadLetter(DeadLetterSubject), jetstream.MaxInFlight(maxInFlight),
 		jetstream.DrainTimeout(drainTimeout),
 		jetstream.OnError(func(err error) { cfg.Logger.Warn("stream feed", "err", err) }))

@@ -46,7 +46,7 @@ func makeRequests(rng *rand.Rand, keys []string, n int) []request {
 		for j := range size {
 			sev := (i + j) % 11
 			if (i+j)%10 == 9 {
-				fmt.Fprintf(&b, `{"type":"test","severity":%d,"message":"no ref"}`+"\n", sev)
+				fmt.Fprintf(&b, `{"type":"test","severity":%d,"message":"no ref, a%d-%d"}`+"\n", sev, acct, i+j)
 				r.refless++
 				continue
 			}
@@ -214,13 +214,14 @@ func TestJetStreamTwoInstancesShareTheWork(t *testing.T) {
 	assert.Equal(t, int64(n), processed, "each event processed once between them")
 }
 
-// gateNotifier holds every alert until release is closed, and says when it holds one.
-type gateNotifier struct {
+// gateHook, run in the enrich stage of every event, holds every event until release is closed,
+// and says when it holds one.
+type gateHook struct {
 	holding chan struct{}
 	release chan struct{}
 }
 
-func (g gateNotifier) Notify(ctx context.Context, _ service.Alert) error {
+func (g gateHook) hook(ctx context.Context, _ *service.Event) error {
 	select {
 	case g.holding <- struct{}{}:
 	default:
@@ -241,9 +242,11 @@ func TestJetStreamInstanceStopsMidRun(t *testing.T) {
 	ns := startNATS(t)
 	_, js := connectJS(t, ns.ClientURL())
 	db := filepath.Join(t.TempDir(), "siem.db")
-	gate := gateNotifier{holding: make(chan struct{}, 1), release: make(chan struct{})}
-	// a holds its alerts: it is stopped while it holds events.
-	a := startInstance(t, service.Config{DB: db, NATS: ns.ClientURL(), Notifier: gate})
+	gate := gateHook{holding: make(chan struct{}, 1), release: make(chan struct{})}
+	// a holds its events: it is stopped while it holds some.
+	acfg := service.Config{DB: db, NATS: ns.ClientURL()}
+	service.SetHook(&acfg, gate.hook)
+	a := startInstance(t, acfg)
 	b := startInstance(t, service.Config{DB: db, NATS: ns.ClientURL()})
 	keys := make([]string, 6)
 	for i := range keys {
@@ -261,7 +264,7 @@ func TestJetStreamInstanceStopsMidRun(t *testing.T) {
 	select {
 	case <-gate.holding:
 	case <-time.After(10 * time.Second):
-		t.Fatal("instance a took no alerting event within 10 s")
+		t.Fatal("instance a took no event within 10 s")
 	}
 	held := a.svc.Stats().Stream.Held
 	require.Positive(t, held, "a holds events as it is stopped")
