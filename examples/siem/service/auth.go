@@ -63,8 +63,18 @@ func bearer(header string) (string, bool) {
 	return token, true
 }
 
-// authenticate returns the account of the bearer key in an Authorization header value.
+// authenticate returns the account of the bearer key in an Authorization header value, if that
+// account may report.
 func (s *store) authenticate(ctx context.Context, header string) (account, error) {
+	a, err := s.keyAccount(ctx, header)
+	if err == nil && !a.MayReport {
+		return account{}, errForbidden
+	}
+	return a, err
+}
+
+// keyAccount returns the account of the bearer key in an Authorization header value.
+func (s *store) keyAccount(ctx context.Context, header string) (account, error) {
 	token, ok := bearer(header)
 	if !ok {
 		return account{}, errUnauthorized
@@ -83,12 +93,5 @@ func (s *store) authenticate(ctx context.Context, header string) (account, error
 	if subtle.ConstantTimeCompare(stored, k.hash()) != 1 {
 		return account{}, errUnauthorized
 	}
-	a, err := s.account(ctx, accountID)
-	if err != nil {
-		return account{}, err
-	}
-	if !a.MayReport {
-		return account{}, errForbidden
-	}
-	return a, nil
+	return s.account(ctx, accountID)
 }

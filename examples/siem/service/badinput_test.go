@@ -72,7 +72,7 @@ func flip(b byte) string {
 // The websocket endpoint refuses a page of another origin.
 func TestWebsocketChecksOrigin(t *testing.T) {
 	e := start(t, service.Config{})
-	h := http.Header{}
+	h := withKey(nil, e.key)
 	h.Set("Origin", "http://evil.example")
 	_, res, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(e.url, "http")+"/ws",
 		&websocket.DialOptions{HTTPHeader: h})

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,14 +25,96 @@ func (s *Service) routes() http.Handler {
 	web, _ := fs.Sub(webFiles, "web") // "web" is embedded above: Sub cannot fail
 	mux.Handle("GET /", http.FileServerFS(web))
 	mux.HandleFunc("POST /events", s.handleEvents)
-	mux.HandleFunc("GET /ws", s.hub.serveWS)
+	mux.HandleFunc("GET /ws", s.handleWS)
 	mux.HandleFunc("GET /api/stats", s.handleStats)
+	mux.HandleFunc("GET /api/events", s.handleLatest)
+	mux.HandleFunc("POST /api/session", s.handleSession)
+	mux.HandleFunc("DELETE /api/session", s.handleEndSession)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
+	mux.HandleFunc("GET /readyz", s.handleReady)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
-	return mux
+	return s.checkHost(mux)
+}
+
+// checkHost refuses a request whose Host is not one of the service's own addresses (421), so
+// that a page of another site whose name was made to resolve to this address (DNS rebinding)
+// reaches nothing, the websocket's Origin check included, which compares with Host. The hosts
+// are Config.Hosts, or, if empty, the address Serve listens on (with localhost for a loopback
+// address, and every loopback name for an unspecified one); without either (Handler mounted
+// elsewhere, Config.Hosts empty), the check is the mounting server's.
+func (s *Service) checkHost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hosts := s.hosts.Load(); hosts != nil && !(*hosts)[strings.ToLower(r.Host)] {
+			http.Error(w, fmt.Sprintf("unknown host %q", r.Host), http.StatusMisdirectedRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// handleWS is GET /ws: the websocket of the viewer's account's events.
+func (s *Service) handleWS(w http.ResponseWriter, r *http.Request) {
+	a, err := s.viewer(r)
+	if s.authError(w, err) {
+		return
+	}
+	s.hub.serveWS(w, r, a.ID)
+}
+
+// handleReady is GET /readyz: 200 "ready" when the service can take events now (the database
+// answers; in JetStream mode, the NATS connection is up and the feed runs), 503 with the reason
+// otherwise. GET /healthz says only that the process serves HTTP.
+func (s *Service) handleReady(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.ready(r.Context()); err != nil {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+func (s *Service) ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.store.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	if s.stream != nil {
+		return s.stream.ready()
+	}
+	return nil
+}
+
+// handleLatest is GET /api/events: the viewer's account's latest stored events, newest first
+// (?limit=, 25 by default, at most 100), for the dashboard to show when it opens.
+func (s *Service) handleLatest(w http.ResponseWriter, r *http.Request) {
+	a, err := s.viewer(r)
+	if s.authError(w, err) {
+		return
+	}
+	limit := 25
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			http.Error(w, fmt.Sprintf("limit %q: want 1 to 100", v), http.StatusBadRequest)
+			return
+		}
+		limit = n
+	}
+	views, err := s.store.latest(r.Context(), a.ID, limit)
+	if err != nil {
+		s.cfg.Logger.Error("latest events", "err", err)
+		http.Error(w, "cannot read events now", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(views)
 }
 
 // handleEvents is POST /events. The whole request is checked before any event runs (401, 403,
@@ -38,17 +122,7 @@ func (s *Service) routes() http.Handler {
 // order, each as soon as it and the events before it are done.
 func (s *Service) handleEvents(w http.ResponseWriter, r *http.Request) {
 	acct, err := s.store.authenticate(r.Context(), r.Header.Get("Authorization"))
-	switch {
-	case errors.Is(err, errUnauthorized):
-		w.Header().Set("WWW-Authenticate", `Bearer realm="siem"`)
-		http.Error(w, err.Error(), http.StatusUnauthorized)
-		return
-	case errors.Is(err, errForbidden):
-		http.Error(w, err.Error(), http.StatusForbidden)
-		return
-	case err != nil:
-		s.cfg.Logger.Error("authenticate", "err", err)
-		http.Error(w, "cannot check the API key now", http.StatusServiceUnavailable)
+	if s.authError(w, err) {
 		return
 	}
 	now := s.cfg.Now().UTC()
@@ -117,10 +191,24 @@ func result(e *Event, err error) Result {
 	return r
 }
 
-func (s *Service) handleStats(w http.ResponseWriter, _ *http.Request) {
+// handleStats is GET /api/stats: the viewer's account's stored events by level (from the
+// database, so the dashboard's counts are the account's whole history), and the instance's own
+// counts since it started (statuses, stages, clients, the stream's), which carry no event.
+func (s *Service) handleStats(w http.ResponseWriter, r *http.Request) {
+	a, err := s.viewer(r)
+	if s.authError(w, err) {
+		return
+	}
+	st := s.Stats()
+	st.Account = a.Name
+	if st.Levels, err = s.store.levelCounts(r.Context(), a.ID); err != nil {
+		s.cfg.Logger.Error("stats", "err", err)
+		http.Error(w, "cannot read counts now", http.StatusServiceUnavailable)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(s.Stats())
+	json.NewEncoder(w).Encode(st)
 }
 
 // Stats returns the counts GET /api/stats serves.

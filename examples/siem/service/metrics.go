@@ -99,8 +99,9 @@ func (m *metrics) result(r Result, level string) {
 // Stats is the JSON of GET /api/stats, which the dashboard polls.
 type Stats struct {
 	Design   string           `json:"design"`
+	Account  string           `json:"account,omitempty"` // GET /api/stats: the viewer's account
 	Stages   []StageStats     `json:"stages"`
-	Levels   map[string]int64 `json:"levels"`
+	Levels   map[string]int64 `json:"levels"` // GET /api/stats: the account's stored events; Stats: accepted by this instance
 	Statuses map[string]int64 `json:"statuses"`
 	Clients  int              `json:"clients"`
 	Dropped  int64            `json:"dropped_clients"`

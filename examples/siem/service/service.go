@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,6 +35,7 @@ type Config struct {
 	ClientBuffer   int           // socket send buffer of a websocket client, bytes (default 256 KiB)
 	WriteTimeout   time.Duration // longest write to one websocket client (default 10 s)
 	Origins        []string      // websocket origins allowed besides the page's own host
+	Hosts          []string      // Host header values served (host:port); default: the address Serve listens on
 	Logger         *slog.Logger  // default: discard
 	Now            func() time.Time
 
@@ -137,6 +141,7 @@ type Service struct {
 	outDone chan struct{}      // closed once the sender has ended
 	demoKey string
 	handler http.Handler
+	hosts   atomic.Pointer[map[string]bool] // the Host values served; nil: any (checkHost)
 }
 
 // DemoAccount is the name of the account New creates on a fresh database.
@@ -187,6 +192,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s.metrics.reg.MustRegister(s.hubCollectors()...)
 	s.metrics.reg.MustRegister(s.outboxCollectors()...)
+	if len(cfg.Hosts) > 0 {
+		s.setHosts(cfg.Hosts)
+	}
 	s.handler = s.routes()
 	octx, cancel := context.WithCancel(context.Background())
 	s.stopOut, s.outDone = cancel, make(chan struct{})
@@ -263,6 +271,9 @@ func (s *Service) Handler() http.Handler { return s.handler }
 // Serve serves HTTP on ln until ctx ends, then shuts down gracefully (see Close). It returns
 // the first error of serving or of shutting down.
 func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
+	if len(s.cfg.Hosts) == 0 {
+		s.setHosts(listenHosts(ln.Addr()))
+	}
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -291,6 +302,32 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 		err = errors.Join(err, e)
 	}
 	return errors.Join(err, s.Close(stop))
+}
+
+func (s *Service) setHosts(hosts []string) {
+	m := map[string]bool{}
+	for _, h := range hosts {
+		m[strings.ToLower(h)] = true
+	}
+	s.hosts.Store(&m)
+}
+
+// listenHosts returns the Host values that name addr: itself, localhost for a loopback address,
+// and every loopback name for an unspecified one (0.0.0.0, ::), whose other names only
+// Config.Hosts can tell.
+func listenHosts(addr net.Addr) []string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return []string{addr.String()}
+	}
+	port := strconv.Itoa(tcp.Port)
+	hosts := []string{addr.String()}
+	if tcp.IP.IsLoopback() || tcp.IP.IsUnspecified() {
+		for _, h := range []string{"localhost", "127.0.0.1", "::1"} {
+			hosts = append(hosts, net.JoinHostPort(h, port))
+		}
+	}
+	return hosts
 }
 
 // streamStopped is closed when JetStream mode's feed has stopped; nil (never ready) in the

@@ -113,11 +113,11 @@ func (s *stages) alert(_ context.Context, e *Event) (*Event, error) {
 	return e, nil
 }
 
-// distribute sends the event to every websocket client, without waiting for any.
+// distribute sends the event to the websocket clients of its account, without waiting for any.
 // It cannot fail: a View always marshals.
 func (s *stages) distribute(_ context.Context, e *Event) (*Event, error) {
 	msg, _ := json.Marshal(e.view())
-	s.hub.broadcast(msg)
+	s.hub.broadcast(e.AccountID, msg)
 	return e, nil
 }
 

@@ -160,7 +160,14 @@ var migrations = []string{
 	ALTER TABLE alerts ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
 	UPDATE alerts SET sent_at = 0;
 	CREATE INDEX alerts_pending ON alerts (next_at) WHERE sent_at IS NULL;
-	CREATE INDEX events_account ON events (account_id);`,
+	CREATE INDEX events_account ON events (account_id);
+	CREATE INDEX events_account_level ON events (account_id, level);`,
+	// Dashboard sessions (session.go): the SHA-256 of the token, never the token.
+	`CREATE TABLE sessions (
+		hash BLOB PRIMARY KEY,
+		account_id INTEGER NOT NULL REFERENCES accounts(id),
+		expires_at INTEGER NOT NULL
+	);`,
 }
 
 // migrate brings the schema to the newest version, recorded in PRAGMA user_version, in one
@@ -434,4 +441,52 @@ func insertError(err error) error {
 		return ErrDuplicate
 	}
 	return err
+}
+
+// latest returns the account's latest stored events, newest first.
+func (s *store) latest(ctx context.Context, accountID int64, limit int) ([]View, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT e.uid, COALESCE(e.ref, ''), c.name, c.org, e.source, e.type,
+		e.severity, e.level, e.message, e.status, e.occurred_at, e.received_at,
+		EXISTS (SELECT 1 FROM alerts a WHERE a.event_uid = e.uid)
+		FROM events e JOIN accounts c ON c.id = e.account_id
+		WHERE e.account_id = ? ORDER BY e.rowid DESC LIMIT ?`, accountID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []View{}
+	for rows.Next() {
+		var v View
+		var occurred, received string
+		if err := rows.Scan(&v.UID, &v.Ref, &v.Account, &v.Org, &v.Source, &v.Type, &v.Severity,
+			&v.Level, &v.Message, &v.Status, &occurred, &received, &v.Alerted); err != nil {
+			return nil, err
+		}
+		v.OccurredAt, _ = time.Parse(timeFormat, occurred) // written by insertOne in this format
+		v.ReceivedAt, _ = time.Parse(timeFormat, received)
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// levelCounts counts the account's stored events by level; every level is in the map.
+func (s *store) levelCounts(ctx context.Context, accountID int64) (map[string]int64, error) {
+	out := map[string]int64{}
+	for _, l := range Levels {
+		out[l] = 0
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT level, COUNT(*) FROM events WHERE account_id = ? GROUP BY level`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l string
+		var n int64
+		if err := rows.Scan(&l, &n); err != nil {
+			return nil, err
+		}
+		out[l] = n
+	}
+	return out, rows.Err()
 }

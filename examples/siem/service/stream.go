@@ -165,6 +165,20 @@ func (sm *streamMode) close(ctx context.Context) error {
 	return err
 }
 
+// ready says why the instance cannot take events now: the NATS connection is not up, or the
+// feed has stopped.
+func (sm *streamMode) ready() error {
+	if st := sm.nc.Status(); st != nats.CONNECTED {
+		return fmt.Errorf("NATS connection %s", st)
+	}
+	select {
+	case <-sm.done:
+		return errors.New("stream feed stopped")
+	default:
+		return nil
+	}
+}
+
 // stopped is closed when the feed's run has ended, by close or on its own.
 func (sm *streamMode) stopped() <-chan struct{} { return sm.done }
 

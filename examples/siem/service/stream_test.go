@@ -111,9 +111,9 @@ type view struct {
 	uid  string
 }
 
-func watch(t *testing.T, ctx context.Context, wg *sync.WaitGroup, out chan<- view, from int, in *instance) {
+func watch(t *testing.T, ctx context.Context, wg *sync.WaitGroup, out chan<- view, from int, in *instance, key string) {
 	t.Helper()
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(in.url, "http")+"/ws", nil)
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(in.url, "http")+"/ws", &websocket.DialOptions{HTTPHeader: withKey(nil, key)})
 	require.NoError(t, err)
 	c.SetReadLimit(1 << 20)
 	wg.Go(func() {
@@ -150,7 +150,9 @@ func TestJetStreamTwoInstancesShareTheWork(t *testing.T) {
 	views := make(chan view, 4*n)
 	var readers sync.WaitGroup
 	for i, in := range ins {
-		watch(t, ctx, &readers, views, i, in)
+		for _, key := range keys { // a client sees its own account's events: one client an account
+			watch(t, ctx, &readers, views, i, in, key)
+		}
 	}
 
 	answers := postAll(t, seed, makeRequests(rng, keys, n), ins...)
@@ -314,7 +316,7 @@ func TestJetStreamRedeliveryStoresOnce(t *testing.T) {
 	defer cancel()
 	views := make(chan view, 8)
 	var readers sync.WaitGroup
-	watch(t, ctx, &readers, views, 0, in)
+	watch(t, ctx, &readers, views, 0, in, key)
 
 	p, err := in.post(key, ndjson(event("r1", 9, "with a ref"), `{"type":"test","severity":9,"message":"no ref"}`))
 	require.NoError(t, err)
@@ -372,7 +374,7 @@ func TestJetStreamServeEndsWhenFeedStops(t *testing.T) {
 	defer cancel()
 	views := make(chan view, 1)
 	var readers sync.WaitGroup
-	watch(t, ctx, &readers, views, 0, in)
+	watch(t, ctx, &readers, views, 0, in, svc.DemoKey())
 	p, err := in.post(svc.DemoKey(), ndjson(event("r1", 1, "first")))
 	require.NoError(t, err)
 	require.Len(t, p.queued(t), 1)
