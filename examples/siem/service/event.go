@@ -78,7 +78,7 @@ type Result struct {
 	Ref    string `json:"ref,omitempty"`
 	UID    string `json:"uid,omitempty"`
 	Seq    uint64 `json:"seq,omitempty"`    // JetStream mode: the event's stream sequence
-	Status string `json:"status"`           // accepted, rejected or failed; queued in JetStream mode
+	Status string `json:"status"`           // accepted, rejected, failed or unknown; queued in JetStream mode
 	Reason string `json:"reason,omitempty"` // why it was rejected or failed
 }
 
@@ -86,7 +86,13 @@ type Result struct {
 const (
 	StatusAccepted = "accepted"
 	StatusRejected = "rejected"
-	StatusFailed   = "failed"
+	// StatusFailed: the event is known not to be stored. Sending it again stores it once.
+	StatusFailed = "failed"
+	// StatusUnknown: the service cannot tell whether the event was stored (JetStream mode: the
+	// stream's acknowledgement did not come). Send it again with the same ref (the one in the
+	// status line, derived when the client sent none): it is then stored once, or rejected as
+	// a duplicate if the first copy was stored.
+	StatusUnknown = "unknown"
 	// StatusQueued is JetStream mode's: the stream has stored the event, and an instance will
 	// run it through the stages.
 	StatusQueued = "queued"

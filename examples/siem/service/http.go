@@ -179,6 +179,8 @@ func result(e *Event, err error) Result {
 	r := Result{Index: e.Index, Ref: e.Ref}
 	var se *fsm.StateError[State]
 	switch {
+	case errors.Is(err, errMaybeStored):
+		r.Status, r.Reason = StatusUnknown, err.Error()
 	case errors.As(err, &se):
 		r.Status, r.Reason = StatusFailed, fmt.Sprintf("stage %s: %v", se.State, se.Err)
 	case err != nil:

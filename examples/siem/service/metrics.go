@@ -34,6 +34,7 @@ func newMetrics() *metrics {
 		}, []string{"status"}),
 		status: map[string]*atomic.Int64{
 			StatusAccepted: new(atomic.Int64), StatusRejected: new(atomic.Int64), StatusFailed: new(atomic.Int64),
+			StatusUnknown: new(atomic.Int64),
 		},
 	}
 	dur := prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -44,7 +45,7 @@ func newMetrics() *metrics {
 	for i, s := range Stages {
 		m.stageDur[i] = dur.WithLabelValues(string(s))
 	}
-	for _, st := range []string{StatusAccepted, StatusRejected, StatusFailed} {
+	for _, st := range []string{StatusAccepted, StatusRejected, StatusFailed, StatusUnknown} {
 		m.events.WithLabelValues(st) // export zeros from the start
 	}
 	m.batches = prometheus.NewHistogram(prometheus.HistogramOpts{

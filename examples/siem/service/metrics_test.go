@@ -61,7 +61,7 @@ func TestMetricsStatsAndHealth(t *testing.T) {
 
 			st := e.stats(t)
 			assert.Equal(t, design, st.Design)
-			assert.Equal(t, map[string]int64{"accepted": 2, "rejected": 1, "failed": 0}, st.Statuses)
+			assert.Equal(t, map[string]int64{"accepted": 2, "rejected": 1, "failed": 0, "unknown": 0}, st.Statuses)
 			assert.Equal(t, map[string]int64{"low": 1, "medium": 0, "high": 0, "critical": 1}, st.Levels)
 			require.Len(t, st.Stages, 5)
 			assert.Equal(t, "persist", st.Stages[2].Name)

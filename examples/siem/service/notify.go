@@ -144,7 +144,8 @@ func (n SMTPNotifier) exchange(c *smtp.Client, host, from string, to []string, m
 	if err := w.Close(); err != nil {
 		return err
 	}
-	return c.Quit()
+	c.Quit() // the server has taken the mail: a failed goodbye changes nothing
+	return nil
 }
 
 // message renders the mail: the envelope's addresses and the message with its headers.

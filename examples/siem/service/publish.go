@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -111,10 +112,12 @@ func decodeEvent(msg natsjs.Msg, now time.Time) (int64, *Event, error) {
 func (sm *streamMode) publish(ctx context.Context, evs []*Event) []Result {
 	acks := make([]natsjs.PubAckFuture, len(evs))
 	errs := make([]error, len(evs))
+	sent := make([]bool, len(evs))
 	for i, e := range evs {
 		msg, err := encodeEvent(e)
 		if err == nil {
-			acks[i], err = sm.js.PublishMsgAsync(msg, natsjs.WithStallWait(publishWait))
+			acks[i], err = sm.js.PublishMsgAsync(msg, natsjs.WithStallWait(sm.publishWait))
+			sent[i] = err == nil
 		}
 		errs[i] = err
 	}
@@ -124,16 +127,22 @@ func (sm *streamMode) publish(ctx context.Context, evs []*Event) []Result {
 		if errs[i] == nil {
 			ack, errs[i] = waitAck(ctx, acks[i])
 		}
-		res[i] = sm.result(e, ack, errs[i])
+		res[i] = sm.result(e, ack, errs[i], sent[i])
 	}
 	return res
 }
 
-func (sm *streamMode) result(e *Event, ack *natsjs.PubAck, err error) Result {
+// result is the status line of a publication. An error is failed only when the event is known
+// not to be in the stream: it was never handed to the connection, or no stream listens on its
+// subject; any other error (no acknowledgement in time, the connection lost meanwhile) may have
+// come after the stream stored it, and is unknown.
+func (sm *streamMode) result(e *Event, ack *natsjs.PubAck, err error, sent bool) Result {
 	r := Result{Index: e.Index, Ref: e.Ref}
 	switch {
-	case err != nil:
+	case err != nil && (!sent || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, natsjs.ErrNoStreamResponse)):
 		r.Status, r.Reason = StatusFailed, "publish: "+err.Error()
+	case err != nil:
+		r.Status, r.Reason = StatusUnknown, "publish: "+err.Error()+"; the stream may have stored it: send it again with the same ref"
 	case ack.Duplicate:
 		sm.duplicates.Add(1)
 		r.Status, r.Reason, r.Seq = StatusRejected, fmt.Sprintf("duplicate ref %q", e.Ref), ack.Sequence
@@ -158,9 +167,10 @@ func waitAck(ctx context.Context, f natsjs.PubAckFuture) (*natsjs.PubAck, error)
 }
 
 // publishEvents answers POST /events in JetStream mode, once the request is checked: every event
-// gets its uid and received time, is published, and is answered once the stream stored it. The
-// answer is 202 Accepted with the count of events queued in the Siem-Published header and one
-// Result line per event, in order; 503 if none could be published.
+// gets its uid, is published, and is answered once the stream stored it. The answer is 202
+// Accepted with the count of events queued in the Siem-Published header and one Result line per
+// event, in order; when none was queued (and not every one a duplicate), 503 with Retry-After:
+// the client sends the same request again, which the events' refs make safe.
 func (s *Service) publishEvents(w http.ResponseWriter, r *http.Request, evs []*Event) {
 	for _, e := range evs {
 		e.UID = newUID()
@@ -171,7 +181,7 @@ func (s *Service) publishEvents(w http.ResponseWriter, r *http.Request, evs []*E
 		switch rs.Status {
 		case StatusQueued:
 			queued++
-		case StatusFailed:
+		case StatusFailed, StatusUnknown:
 			failed = rs.Reason
 		}
 		if rs.Status != StatusQueued { // queued events are counted once processed
@@ -180,7 +190,9 @@ func (s *Service) publishEvents(w http.ResponseWriter, r *http.Request, evs []*E
 	}
 	if queued == 0 && failed != "" {
 		s.cfg.Logger.Error("publish events", "err", failed)
-		http.Error(w, "cannot queue events now: "+failed, http.StatusServiceUnavailable)
+		w.Header().Set("Retry-After", "2")
+		http.Error(w, "cannot queue events now ("+failed+"); send the same request again: each event's ref, given or derived, makes the retry safe",
+			http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")

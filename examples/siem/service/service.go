@@ -18,11 +18,14 @@ import (
 type Config struct {
 	DB             string        // SQLite file; created and migrated if missing (required)
 	Design         string        // DesignGroup (default) or DesignPipe; DesignJetStream when NATS is set
-	NATS           string        // JetStream mode: the NATS server URL(s), comma-separated
+	NATS           string        // JetStream mode: the NATS server URL(s), comma-separated; user:password@ in a URL is used
+	NATSUser       string        // JetStream mode: the NATS user, when not in the URL
+	NATSPassword   string        // JetStream mode: the NATS user's password
+	PublishTimeout time.Duration // JetStream mode: longest wait for the stream to store an event (default 10 s)
 	Stream         string        // JetStream mode: the events stream (default DefaultStream)
 	Consumer       string        // JetStream mode: the durable consumer all instances share (default DefaultConsumer)
 	Workers        int           // group: the router's workers (default 128); pipe: goroutines per stage (default 32)
-	AlertThreshold int           // severity at or above which an alert is sent (default 8; 0 means the default)
+	AlertThreshold int           // severity at or above which an alert is sent: 0 means the default 8, a negative value 0 (every event)
 	MaxBody        int64         // bytes of a POST /events body (default 1 MiB)
 	MaxEvents      int           // events in one request (default 1000)
 	SQLite         string        // Batch (default), OneWriter or WALPool
@@ -64,6 +67,12 @@ func (c *Config) defaults() error {
 		}
 	}
 	def(&c.AlertThreshold, 8)
+	if c.AlertThreshold < 0 {
+		c.AlertThreshold = 0
+	}
+	if c.AlertThreshold > MaxSeverity {
+		return fmt.Errorf("service: AlertThreshold %d is above the highest severity, %d", c.AlertThreshold, MaxSeverity)
+	}
 	def(&c.MaxEvents, 1000)
 	def(&c.ClientQueue, 1024)
 	def(&c.ClientBuffer, 256<<10)
@@ -78,6 +87,7 @@ func (c *Config) defaults() error {
 			*v = d
 		}
 	}
+	durDef(&c.PublishTimeout, 10*time.Second)
 	durDef(&c.AlertRetry, time.Second)
 	durDef(&c.AlertRetryMax, 5*time.Minute)
 	durDef(&c.AlertTimeout, time.Minute)
@@ -160,10 +170,6 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s := &Service{cfg: cfg, store: st, metrics: m,
 		hub: newHub(cfg.ClientQueue, cfg.ClientBuffer, cfg.WriteTimeout, cfg.Origins)}
-	if err := s.seed(ctx); err != nil {
-		st.close()
-		return nil, err
-	}
 	s.outbox = &sender{store: st, notifier: s.notifier(), log: cfg.Logger, now: cfg.Now,
 		first: cfg.AlertRetry, max: cfg.AlertRetryMax, timeout: cfg.AlertTimeout, wakeup: make(chan struct{}, 1)}
 	stg := &stages{store: st, outbox: s.outbox, hub: s.hub, threshold: cfg.AlertThreshold, now: cfg.Now, hook: cfg.hook}
@@ -192,6 +198,11 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s.metrics.reg.MustRegister(s.hubCollectors()...)
 	s.metrics.reg.MustRegister(s.outboxCollectors()...)
+	// Seeded last, once everything else has started: a start that fails (NATS down, a bad
+	// setting) leaves no demo account behind whose key nobody saw.
+	if err := s.seed(ctx); err != nil {
+		return nil, errors.Join(err, s.stopDesign(ctx), st.close())
+	}
 	if len(cfg.Hosts) > 0 {
 		s.setHosts(cfg.Hosts)
 	}
@@ -328,6 +339,14 @@ func listenHosts(addr net.Addr) []string {
 		}
 	}
 	return hosts
+}
+
+// stopDesign stops the design or the stream mode of a service New could not finish.
+func (s *Service) stopDesign(ctx context.Context) error {
+	if s.stream != nil {
+		return s.stream.close(ctx)
+	}
+	return s.design.close(ctx)
 }
 
 // streamStopped is closed when JetStream mode's feed has stopped; nil (never ready) in the

@@ -134,9 +134,9 @@ func TestJetStreamTwoInstancesShareTheWork(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
 	ns := startNATS(t)
-	_, js := connectJS(t, ns.ClientURL())
+	_, js := connectJS(t, authURL(ns))
 	db := filepath.Join(t.TempDir(), "siem.db")
-	cfg := service.Config{DB: db, NATS: ns.ClientURL(), AlertThreshold: 8, ClientQueue: 4 * n}
+	cfg := service.Config{DB: db, NATS: authURL(ns), AlertThreshold: 8, ClientQueue: 4 * n}
 	ins := []*instance{startInstance(t, cfg), startInstance(t, cfg)}
 
 	keys := make([]string, 6)
@@ -242,14 +242,14 @@ func TestJetStreamInstanceStopsMidRun(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
 	ns := startNATS(t)
-	_, js := connectJS(t, ns.ClientURL())
+	_, js := connectJS(t, authURL(ns))
 	db := filepath.Join(t.TempDir(), "siem.db")
 	gate := gateHook{holding: make(chan struct{}, 1), release: make(chan struct{})}
 	// a holds its events: it is stopped while it holds some.
-	acfg := service.Config{DB: db, NATS: ns.ClientURL()}
+	acfg := service.Config{DB: db, NATS: authURL(ns)}
 	service.SetHook(&acfg, gate.hook)
 	a := startInstance(t, acfg)
-	b := startInstance(t, service.Config{DB: db, NATS: ns.ClientURL()})
+	b := startInstance(t, service.Config{DB: db, NATS: authURL(ns)})
 	keys := make([]string, 6)
 	for i := range keys {
 		var err error
@@ -304,9 +304,9 @@ func TestJetStreamInstanceStopsMidRun(t *testing.T) {
 // Nats-Msg-Id, which the stream would otherwise drop.
 func TestJetStreamRedeliveryStoresOnce(t *testing.T) {
 	ns := startNATS(t)
-	nc, js := connectJS(t, ns.ClientURL())
+	nc, js := connectJS(t, authURL(ns))
 	db := filepath.Join(t.TempDir(), "siem.db")
-	in := startInstance(t, service.Config{DB: db, NATS: ns.ClientURL(), AlertThreshold: 8})
+	in := startInstance(t, service.Config{DB: db, NATS: authURL(ns), AlertThreshold: 8})
 	key := in.svc.DemoKey()
 	require.NotEmpty(t, key)
 	raw, err := nc.SubscribeSync(service.SubjectPrefix + ">")
@@ -358,8 +358,8 @@ func TestJetStreamRedeliveryStoresOnce(t *testing.T) {
 // instance is restarted rather than taking events it cannot process.
 func TestJetStreamServeEndsWhenFeedStops(t *testing.T) {
 	ns := startNATS(t)
-	_, js := connectJS(t, ns.ClientURL())
-	svc, err := service.New(t.Context(), service.Config{DB: filepath.Join(t.TempDir(), "siem.db"), NATS: ns.ClientURL()})
+	_, js := connectJS(t, authURL(ns))
+	svc, err := service.New(t.Context(), service.Config{DB: filepath.Join(t.TempDir(), "siem.db"), NATS: authURL(ns)})
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
