@@ -35,6 +35,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		smtpTo    = fl.String("smtp-to", "", "comma-separated recipients of alert mails")
 		maxBodyKi = fl.Int64("max-body", 1024, "largest POST /events body, KiB")
 		quiet     = fl.Bool("q", false, "log errors only, not every alert")
+		hosts     = fl.String("host", "", "other Host values to serve (comma-separated host:port), besides the listen address")
 		profile   = fl.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	)
 	fl.SetOutput(stderr)
@@ -63,6 +64,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		cfg.AlertThreshold = -1 // Config's zero means its default
 	}
 	cfg.NATSPassword = os.Getenv(passwordEnv)
+	if *hosts != "" {
+		cfg.Hosts = strings.Split(*hosts, ",")
+	}
 	cfg.MaxBody = *maxBodyKi << 10
 	level := slog.LevelWarn // alerts are logged at Warn
 	if *quiet {

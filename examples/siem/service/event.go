@@ -72,7 +72,9 @@ func (e *Event) view() View {
 	}
 }
 
-// Result is the status line POST /events streams back for each event, in request order.
+// Result is the status line POST /events streams back for each event, in request order. Ref is
+// the event's ref: the client's, or, for an event sent without one, the ref the service derived
+// from its content ("~" and 24 hex digits), which a retry of the same body derives again.
 type Result struct {
 	Index  int    `json:"index"`
 	Ref    string `json:"ref,omitempty"`

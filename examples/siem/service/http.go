@@ -42,9 +42,9 @@ func (s *Service) routes() http.Handler {
 // checkHost refuses a request whose Host is not one of the service's own addresses (421), so
 // that a page of another site whose name was made to resolve to this address (DNS rebinding)
 // reaches nothing, the websocket's Origin check included, which compares with Host. The hosts
-// are Config.Hosts, or, if empty, the address Serve listens on (with localhost for a loopback
-// address, and every loopback name for an unspecified one); without either (Handler mounted
-// elsewhere, Config.Hosts empty), the check is the mounting server's.
+// are Config.Hosts and the address Serve listens on (with localhost for a loopback address, and
+// every loopback name for an unspecified one); a Handler mounted elsewhere checks Config.Hosts
+// only, and none at all if it is empty (the check is then the mounting server's).
 func (s *Service) checkHost(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if hosts := s.hosts.Load(); hosts != nil && !(*hosts)[strings.ToLower(r.Host)] {

@@ -38,7 +38,7 @@ type Config struct {
 	ClientBuffer   int           // socket send buffer of a websocket client, bytes (default 256 KiB)
 	WriteTimeout   time.Duration // longest write to one websocket client (default 10 s)
 	Origins        []string      // websocket origins allowed besides the page's own host
-	Hosts          []string      // Host header values served (host:port); default: the address Serve listens on
+	Hosts          []string      // Host header values served (host:port), besides the address Serve listens on
 	Logger         *slog.Logger  // default: discard
 	Now            func() time.Time
 
@@ -282,9 +282,7 @@ func (s *Service) Handler() http.Handler { return s.handler }
 // Serve serves HTTP on ln until ctx ends, then shuts down gracefully (see Close). It returns
 // the first error of serving or of shutting down.
 func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
-	if len(s.cfg.Hosts) == 0 {
-		s.setHosts(listenHosts(ln.Addr()))
-	}
+	s.setHosts(append(listenHosts(ln.Addr()), s.cfg.Hosts...))
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 5 * time.Second,
