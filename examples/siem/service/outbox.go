@@ -90,7 +90,8 @@ func (s *sender) round(ctx context.Context) time.Duration {
 	if err != nil || !ok {
 		return pollEvery
 	}
-	return min(max(time.Until(next), time.Millisecond), pollEvery)
+	// At least 10 ms: an alert due at once but not claimable (the database busy) is not spun on.
+	return min(max(time.Until(next), 10*time.Millisecond), pollEvery)
 }
 
 // deliver claims the alert and delivers it: marked sent, or failed with its next attempt.

@@ -121,8 +121,15 @@ func (s *store) newSession(ctx context.Context, accountID int64, expires time.Ti
 	b := make([]byte, 32)
 	rand.Read(b) // crypto/rand.Read never returns an error
 	token := hex.EncodeToString(b)
-	err := s.exec(ctx, `INSERT INTO sessions (hash, account_id, expires_at) VALUES (?, ?, ?)`,
-		sessionHash(token), accountID, expires.UnixMilli())
+	err := s.write(ctx, func(ctx context.Context, db execer) error {
+		// Expired sessions go as new ones come: the table holds the sessions of the last TTL.
+		if _, err := db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, time.Now().UnixMilli()); err != nil {
+			return err
+		}
+		_, err := db.ExecContext(ctx, `INSERT INTO sessions (hash, account_id, expires_at) VALUES (?, ?, ?)`,
+			sessionHash(token), accountID, expires.UnixMilli())
+		return err
+	})
 	return token, err
 }
 
