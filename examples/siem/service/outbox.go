@@ -202,7 +202,7 @@ func (s *store) pendingAlerts(ctx context.Context) (int64, error) {
 // reports whether this caller won it.
 func (s *store) claimAlert(ctx context.Context, id int64, now, until time.Time) (bool, error) {
 	won := false
-	err := s.write(ctx, func(ctx context.Context, db execer) error {
+	err := s.writeN(ctx, false, func(ctx context.Context, db execer) error {
 		res, err := db.ExecContext(ctx, `UPDATE alerts SET lease_until = ?, attempts = attempts + 1
 			WHERE id = ? AND sent_at IS NULL AND lease_until <= ?`, until.UnixMilli(), id, now.UnixMilli())
 		if err != nil {
@@ -230,7 +230,7 @@ func (s *store) releaseAlert(ctx context.Context, id int64) error {
 
 // exec runs one statement through write.
 func (s *store) exec(ctx context.Context, query string, args ...any) error {
-	return s.write(ctx, func(ctx context.Context, db execer) error {
+	return s.writeN(ctx, false, func(ctx context.Context, db execer) error {
 		_, err := db.ExecContext(ctx, query, args...)
 		return err
 	})
