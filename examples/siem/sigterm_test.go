@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -220,4 +222,101 @@ func TestKeysAcrossStarts(t *testing.T) {
 	}
 	require.Len(t, keys, 2, "a key at the first start and with -new-key, none at the second")
 	assert.NotEqual(t, keys[0], keys[1])
+}
+
+// SIGTERM while the mail server hangs (it takes the connection and never answers): the alerting
+// event was answered at once, and the service exits cleanly within seconds, its alert left in
+// the outbox for the next start.
+func TestSIGTERMWithMailServerHanging(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	hung := make(chan net.Conn, 1)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			hung <- c // held open, never a word
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		for len(hung) > 0 {
+			(<-hung).Close()
+		}
+	})
+	db := filepath.Join(t.TempDir(), "siem.db")
+	p := startProcess(t, "-addr", "127.0.0.1:0", "-db", db, "-smtp-addr", ln.Addr().String(), "-smtp-to", "soc@localhost")
+	c := &http.Client{Timeout: 5 * time.Second}
+	acked, err := post(c, p.url, p.key, []string{"critical-0123456789"}) // severity 19 % 11 = 8
+	require.NoError(t, err, "answered within 5 s while the mail server hangs")
+	require.Equal(t, []string{"critical-0123456789"}, acked)
+	select {
+	case <-hung:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the service did not try to mail within 10 s")
+	}
+	signalled := time.Now()
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	exited := make(chan error, 1)
+	go func() { exited <- p.cmd.Wait() }()
+	select {
+	case err := <-exited:
+		require.NoError(t, err, "the service exits cleanly")
+	case <-time.After(10 * time.Second):
+		t.Fatal("still running 10 s after SIGTERM, with the mail server hanging")
+	}
+	t.Logf("exited %v after SIGTERM", time.Since(signalled).Round(time.Millisecond))
+	<-p.outEnd
+	dbh, err := sql.Open("sqlite", "file:"+db)
+	require.NoError(t, err)
+	defer dbh.Close()
+	var events, pending int
+	require.NoError(t, dbh.QueryRow(`SELECT COUNT(*) FROM events`).Scan(&events))
+	require.NoError(t, dbh.QueryRow(`SELECT COUNT(*) FROM alerts WHERE sent_at IS NULL`).Scan(&pending))
+	assert.Equal(t, 1, events)
+	assert.Equal(t, 1, pending, "the alert waits in the outbox")
+}
+
+// -threshold 0 alerts on every event; a threshold out of range is refused.
+func TestThresholdFlag(t *testing.T) {
+	var out, errb strings.Builder
+	db := filepath.Join(t.TempDir(), "x.db")
+	assert.Equal(t, 2, run([]string{"-db", db, "-threshold", "11"}, &out, &errb))
+	assert.Contains(t, errb.String(), "-threshold 11: want 0 to 10")
+
+	p := startProcess(t, "-addr", "127.0.0.1:0", "-db", db, "-threshold", "0")
+	acked, err := post(http.DefaultClient, p.url, p.key, []string{"sev-0-ref"}) // 9 % 11 = 9; and:
+	require.NoError(t, err)
+	require.Len(t, acked, 1)
+	acked, err = post(http.DefaultClient, p.url, p.key, []string{"abcdefghijk"}) // 11 % 11 = 0
+	require.NoError(t, err)
+	require.Len(t, acked, 1)
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, p.cmd.Wait())
+	<-p.outEnd
+	dbh, err := sql.Open("sqlite", "file:"+db)
+	require.NoError(t, err)
+	defer dbh.Close()
+	var alerts int
+	require.NoError(t, dbh.QueryRow(`SELECT COUNT(*) FROM alerts a JOIN events e ON e.uid = a.event_uid WHERE e.severity = 0`).Scan(&alerts))
+	assert.Equal(t, 1, alerts, "a severity-0 event alerts at -threshold 0")
+}
+
+// A start that fails after it could have made the database (here: the port is taken) leaves no
+// demo account behind: the next start prints the key.
+func TestFailedStartKeepsTheDemoKey(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	db := filepath.Join(t.TempDir(), "siem.db")
+	var out, errb strings.Builder
+	assert.Equal(t, 1, run([]string{"-db", db, "-addr", taken.Addr().String()}, &out, &errb))
+	assert.Contains(t, errb.String(), "address already in use")
+	p := startProcess(t, "-addr", "127.0.0.1:0", "-db", db)
+	assert.NotEmpty(t, p.key, "the next start shows the demo key")
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, p.cmd.Wait())
+	<-p.outEnd
 }

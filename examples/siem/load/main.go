@@ -1,7 +1,8 @@
 // Command load posts N events over C concurrent clients to the SIEM service on 127.0.0.1,
 // bounded in count and in time, reports events per second and the p50/p99 request latency,
 // then, given the service's database (-db), checks that every acknowledged event is stored
-// exactly once.
+// exactly once. Against a service in JetStream mode, an acknowledged event is one answered
+// queued (202): it waits for them to be stored (-wait) before it checks.
 //
 //	cd examples && go run ./siem/load -key siem_... -n 20000 -c 16 -db siem.db
 package main
@@ -35,6 +36,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl.IntVar(&cfg.Clients, "c", 16, "concurrent clients")
 	fl.IntVar(&cfg.Batch, "batch", 10, "events a request")
 	fl.DurationVar(&cfg.Timeout, "timeout", 2*time.Minute, "bound of the whole run")
+	wait := fl.Duration("wait", time.Minute, "with -db in JetStream mode: how long to wait for the queued events to be stored")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -55,6 +57,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%d events, %d clients, %d a request: %d accepted, %d rejected, %d failed; %d requests, %d errors\n",
 		rep.Events, rep.Clients, rep.Batch, rep.Accepted, rep.Rejected, rep.Failed, rep.Requests, rep.Errors)
+	if rep.Queued > 0 {
+		fmt.Fprintf(stdout, "JetStream mode: %d of the accepted events queued (in the stream, to be stored by the instances)\n", rep.Queued)
+	}
 	fmt.Fprintf(stdout, "%.0f events/s over %v; request latency p50 %v, p99 %v\n",
 		rep.EventsPerSec, rep.Elapsed.Round(time.Millisecond), rep.P50.Round(10*time.Microsecond), rep.P99.Round(10*time.Microsecond))
 	if rep.FirstError != "" {
@@ -65,6 +70,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code = 1
 	}
 	if *db != "" {
+		if rep.Queued > 0 {
+			if err := loadgen.WaitStored(ctx, *db, rep.Prefix, len(rep.Acked), *wait); err != nil {
+				fmt.Fprintln(stdout, "waiting for the queued events:", err)
+			}
+		}
 		v, err := loadgen.Verify(ctx, *db, rep.Prefix, rep.Acked)
 		if err != nil {
 			fmt.Fprintln(stderr, "load: verify:", err)

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -37,6 +40,33 @@ func TestLoadAgainstTheService(t *testing.T) {
 	code = run([]string{"-addr", ln.Addr().String(), "-key", "wrong", "-n", "20"}, &out, &errb)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out.String(), "first error: status 401")
+}
+
+// In JetStream mode, the answers are 202 and queued: load counts them as acknowledged, waits for
+// them to be stored and checks exactly-once as in the other designs.
+func TestLoadAgainstJetStreamMode(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+		NoLog: true, NoSigs: true, DisableJetStreamBanner: true, Username: "siem", Password: "pw"})
+	require.NoError(t, err)
+	ns.Start()
+	require.True(t, ns.ReadyForConnections(10*time.Second))
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	db := filepath.Join(t.TempDir(), "siem.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	svc, err := service.New(ctx, service.Config{DB: db, NATS: ns.ClientURL(), NATSUser: "siem", NATSPassword: "pw"})
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- svc.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
+
+	var out, errb strings.Builder
+	code := run([]string{"-addr", ln.Addr().String(), "-key", svc.DemoKey(), "-n", "200", "-c", "4", "-db", db}, &out, &errb)
+	assert.Equal(t, 0, code, out.String()+errb.String())
+	assert.Contains(t, out.String(), "200 events, 4 clients, 10 a request: 200 accepted, 0 rejected, 0 failed; 20 requests, 0 errors")
+	assert.Contains(t, out.String(), "JetStream mode: 200 of the accepted events queued")
+	assert.Contains(t, out.String(), "database: 200 acknowledged: 0 missing, 0 duplicated, 0 stored unacknowledged")
 }
 
 func TestLoadRefusesNonLoopback(t *testing.T) {

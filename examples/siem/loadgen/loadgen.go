@@ -61,11 +61,12 @@ func (c *Config) defaults() error {
 // Report is the outcome of a run.
 type Report struct {
 	Config
-	Requests     int           // requests answered with 200
+	Requests     int           // requests answered with 200 (in-process designs) or 202 (JetStream mode)
 	Errors       int           // requests that failed (transport or status)
-	Accepted     int           // events acknowledged as accepted
+	Accepted     int           // events acknowledged: accepted (stored), or queued (JetStream mode: in the stream)
+	Queued       int           // of them, queued: stored later, by whichever instance takes them
 	Rejected     int           // events rejected
-	Failed       int           // events failed
+	Failed       int           // events failed, or unknown
 	Elapsed      time.Duration // from the first request to the last answer
 	EventsPerSec float64       // accepted events per second of Elapsed
 	P50, P99     time.Duration // request latency, from sending to the last status line
@@ -138,6 +139,9 @@ func (r *Report) add(res []result, err error) {
 	}
 	for _, x := range res { // a request cut short still acknowledged what it streamed
 		switch x.Status {
+		case "queued":
+			r.Queued++
+			fallthrough
 		case "accepted":
 			r.Accepted++
 			r.Acked = append(r.Acked, x.Ref)
@@ -170,7 +174,7 @@ func post(ctx context.Context, c *http.Client, cfg Config, first, n int) ([]resu
 		return nil, err
 	}
 	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
+	if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusAccepted {
 		text, _ := io.ReadAll(io.LimitReader(res.Body, 512))
 		return nil, fmt.Errorf("status %d: %s", res.StatusCode, bytes.TrimSpace(text))
 	}
@@ -218,6 +222,36 @@ func (v Verification) ExactlyOnce() bool { return v.Missing == 0 && v.Duplicated
 func (v Verification) String() string {
 	return fmt.Sprintf("%d acknowledged: %d missing, %d duplicated, %d stored unacknowledged",
 		v.Acked, v.Missing, v.Duplicated, v.Unacked)
+}
+
+// WaitStored waits until the SQLite database at path holds n events whose ref has the prefix,
+// or for at most d: in JetStream mode, queued events are stored as the instances take them.
+func WaitStored(ctx context.Context, path, prefix string, n int, d time.Duration) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	timeout := time.After(d)
+	for {
+		var got int
+		err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE substr(ref, 1, length(?)) = ?`, prefix, prefix).Scan(&got)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+		if got >= n {
+			return nil
+		}
+		select {
+		case <-tick.C:
+		case <-timeout:
+			return fmt.Errorf("%d of %d events stored after %v", got, n, d)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // Verify counts, in the SQLite database at path, the stored events whose ref has the prefix,

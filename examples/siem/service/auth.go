@@ -53,9 +53,29 @@ var (
 	errForbidden    = errors.New("this account may not report events")
 )
 
-// authenticate returns the account of the bearer key in an Authorization header value.
+// bearer returns the token of an Authorization header value of the Bearer scheme, whose name
+// is case-insensitive (RFC 9110, section 11.1).
+func bearer(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return token, true
+}
+
+// authenticate returns the account of the bearer key in an Authorization header value, if that
+// account may report.
 func (s *store) authenticate(ctx context.Context, header string) (account, error) {
-	token, ok := strings.CutPrefix(header, "Bearer ")
+	a, err := s.keyAccount(ctx, header)
+	if err == nil && !a.MayReport {
+		return account{}, errForbidden
+	}
+	return a, err
+}
+
+// keyAccount returns the account of the bearer key in an Authorization header value.
+func (s *store) keyAccount(ctx context.Context, header string) (account, error) {
+	token, ok := bearer(header)
 	if !ok {
 		return account{}, errUnauthorized
 	}
@@ -73,12 +93,5 @@ func (s *store) authenticate(ctx context.Context, header string) (account, error
 	if subtle.ConstantTimeCompare(stored, k.hash()) != 1 {
 		return account{}, errUnauthorized
 	}
-	a, err := s.account(ctx, accountID)
-	if err != nil {
-		return account{}, err
-	}
-	if !a.MayReport {
-		return account{}, errForbidden
-	}
-	return a, nil
+	return s.account(ctx, accountID)
 }

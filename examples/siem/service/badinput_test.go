@@ -35,7 +35,16 @@ func TestBadInput(t *testing.T) {
 		{"missing message", e.key, ndjson(good, `{"type":"t","severity":1}`), http.StatusBadRequest, `event 1: missing required field "message"`},
 		{"severity out of range", e.key, ndjson(good, `{"type":"t","severity":11,"message":"m"}`), http.StatusBadRequest, `event 1: field "severity" is 11, want 0 to 10`},
 		{"empty body", e.key, "  ", http.StatusBadRequest, `empty body`},
-		{"oversized body", e.key, ndjson(good, event("big", 1, strings.Repeat("x", 2048))), http.StatusBadRequest, `body larger than 2048 bytes`},
+		{"oversized body", e.key, ndjson(good, event("big", 1, strings.Repeat("x", 2048))), http.StatusRequestEntityTooLarge, `body larger than 2048 bytes`},
+		{"CR LF in type", e.key, ndjson(good, `{"type":"x\r\nBcc: a@b.example","severity":1,"message":"m"}`), http.StatusBadRequest, `event 1: field "type" has the character U+000D at byte 1`},
+		{"escape in source", e.key, ndjson(good, `{"source":"\u001b[31m","type":"t","severity":1,"message":"m"}`), http.StatusBadRequest, `event 1: field "source" has the character U+001B at byte 0`},
+		{"C1 in ref", e.key, ndjson(good, `{"ref":"a\u0085","type":"t","severity":1,"message":"m"}`), http.StatusBadRequest, `event 1: field "ref" has the character U+0085 at byte 1`},
+		{"right-to-left override", e.key, ndjson(good, `{"type":"t","severity":1,"message":"evil\u202eexe.txt"}`), http.StatusBadRequest, `event 1: field "message" has the character U+202E at byte 4`},
+		{"long type", e.key, ndjson(good, `{"type":"`+strings.Repeat("t", 101)+`","severity":1,"message":"m"}`), http.StatusBadRequest, `event 1: field "type" is 101 bytes long, want at most 100`},
+		{"long source", e.key, ndjson(good, `{"source":"`+strings.Repeat("s", 201)+`","type":"t","severity":1,"message":"m"}`), http.StatusBadRequest, `event 1: field "source" is 201 bytes long, want at most 200`},
+		{"negative severity", e.key, ndjson(good, `{"type":"t","severity":-5,"message":"m"}`), http.StatusBadRequest, `event 1: field "severity" is -5, want 0 to 10`},
+		{"dated year 1", e.key, ndjson(good, `{"type":"t","severity":1,"message":"m","time":"0001-01-01T00:00:00Z"}`), http.StatusBadRequest, `event 1: field "time" is 0001-01-01T00:00:00Z, more than 720h0m0s before`},
+		{"dated in the future", e.key, ndjson(good, `{"type":"t","severity":1,"message":"m","time":"2999-01-01T00:00:00Z"}`), http.StatusBadRequest, `event 1: field "time" is 2999-01-01T00:00:00Z, more than 5m0s after`},
 		{"too many events", e.key, ndjson(good, good, good, good), http.StatusBadRequest, `too many events: more than 3 in one request`},
 		{"no key", "", ndjson(good), http.StatusUnauthorized, `missing or invalid API key`},
 		{"malformed key", "not-a-key", ndjson(good), http.StatusUnauthorized, `missing or invalid API key`},
@@ -63,7 +72,7 @@ func flip(b byte) string {
 // The websocket endpoint refuses a page of another origin.
 func TestWebsocketChecksOrigin(t *testing.T) {
 	e := start(t, service.Config{})
-	h := http.Header{}
+	h := withKey(nil, e.key)
 	h.Set("Origin", "http://evil.example")
 	_, res, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(e.url, "http")+"/ws",
 		&websocket.DialOptions{HTTPHeader: h})
@@ -76,4 +85,19 @@ func TestWebsocketChecksOrigin(t *testing.T) {
 		&websocket.DialOptions{HTTPHeader: h})
 	require.NoError(t, err)
 	c.CloseNow()
+}
+
+// The Bearer scheme's name is case-insensitive (RFC 9110): "bearer" works as "Bearer" does.
+func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
+	e := start(t, service.Config{})
+	for i, scheme := range []string{"Bearer", "bearer", "BEARER"} {
+		req, err := http.NewRequest(http.MethodPost, e.url+"/events", strings.NewReader(ndjson(event(scheme, 1, "m"))))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", scheme+" "+e.key)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		assert.Equal(t, http.StatusOK, res.StatusCode, "scheme %q", scheme)
+		assert.Equal(t, i+1, e.count(t, `SELECT COUNT(*) FROM events`))
+	}
 }

@@ -35,6 +35,10 @@ type design interface {
 // errStopped is the error of an event the service could not take because it is stopping.
 var errStopped = errors.New("service is stopping")
 
+// errMaybeStored marks the error of an event that may have been stored before it: its status is
+// unknown, not failed.
+var errMaybeStored = errors.New("the event may have been stored")
+
 // groupDesign: one long-lived group.Router of workers running the machine; each request opens
 // an ordered request group, so its results come back to it alone and in order.
 type groupDesign struct {
@@ -219,7 +223,7 @@ func (d *pipeDesign) process(ctx context.Context, evs []*Event, emit func(*Event
 		case <-j.reply:
 			emit(j.e, j.err)
 		case <-d.stopped:
-			emit(j.e, fmt.Errorf("pipeline ended: %w", errStopped))
+			emit(j.e, fmt.Errorf("pipeline ended before its answer (%w): %w", errMaybeStored, errStopped))
 		}
 	}
 }

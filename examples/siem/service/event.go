@@ -2,6 +2,8 @@ package service
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,13 +72,15 @@ func (e *Event) view() View {
 	}
 }
 
-// Result is the status line POST /events streams back for each event, in request order.
+// Result is the status line POST /events streams back for each event, in request order. Ref is
+// the event's ref: the client's, or, for an event sent without one, the ref the service derived
+// from its content ("~" and 24 hex digits), which a retry of the same body derives again.
 type Result struct {
 	Index  int    `json:"index"`
 	Ref    string `json:"ref,omitempty"`
 	UID    string `json:"uid,omitempty"`
 	Seq    uint64 `json:"seq,omitempty"`    // JetStream mode: the event's stream sequence
-	Status string `json:"status"`           // accepted, rejected or failed; queued in JetStream mode
+	Status string `json:"status"`           // accepted, rejected, failed or unknown; queued in JetStream mode
 	Reason string `json:"reason,omitempty"` // why it was rejected or failed
 }
 
@@ -84,7 +88,13 @@ type Result struct {
 const (
 	StatusAccepted = "accepted"
 	StatusRejected = "rejected"
-	StatusFailed   = "failed"
+	// StatusFailed: the event is known not to be stored. Sending it again stores it once.
+	StatusFailed = "failed"
+	// StatusUnknown: the service cannot tell whether the event was stored (JetStream mode: the
+	// stream's acknowledgement did not come). Send it again with the same ref (the one in the
+	// status line, derived when the client sent none): it is then stored once, or rejected as
+	// a duplicate if the first copy was stored.
+	StatusUnknown = "unknown"
 	// StatusQueued is JetStream mode's: the stream has stored the event, and an instance will
 	// run it through the stages.
 	StatusQueued = "queued"
@@ -113,15 +123,46 @@ func Level(severity int) string {
 // Levels lists the levels from lowest to highest.
 var Levels = []string{"low", "medium", "high", "critical"}
 
+// deriveRefs returns the ref of each input: its own, or, for one sent without, a ref derived from
+// its content: "~" and a hash of its source, type, severity, message and time, and of how many
+// events of the same content came before it in the request. A client's retry of the same body
+// therefore carries the same refs, and is rejected as a duplicate instead of stored twice; two
+// identical events in one request stay two. Two events identical in every field, time
+// included (or both without one), sent in two requests, are one event: give each a time or a
+// ref to report the same thing twice.
+func deriveRefs(ins []Input) []string {
+	refs := make([]string, len(ins))
+	seen := map[[32]byte]int{}
+	for i, in := range ins {
+		if in.Ref != "" {
+			refs[i] = in.Ref
+			continue
+		}
+		at := ""
+		if in.Time != nil {
+			at = in.Time.UTC().Format(time.RFC3339Nano)
+		}
+		// The fields hold no control character (checkEvent): NUL separates them unambiguously.
+		h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%d\x00%s\x00%s", in.Source, in.Type, *in.Severity, in.Message, at))
+		n := seen[h]
+		seen[h] = n + 1
+		h = sha256.Sum256(fmt.Appendf(h[:], "\x00%d", n))
+		refs[i] = "~" + hex.EncodeToString(h[:12])
+	}
+	return refs
+}
+
 // ErrTooMany is wrapped by ParseEvents when the body holds more events than allowed.
 var ErrTooMany = errors.New("too many events")
 
 // ParseEvents reads a request body holding either one JSON array of events or NDJSON (one event
-// object a line) and checks every event: no unknown field, the required fields present,
-// severity within bounds, at most max events. The error names the problem and the event's
-// position (counted from 0). Nothing is returned with an error: a request is taken whole or not
-// at all.
-func ParseEvents(body io.Reader, max int) ([]Input, error) {
+// object a line) received at now, and checks every event: no unknown field, at most max events,
+// and the checks every event meets, whichever way it comes (the required fields present, each
+// text field within its length and free of control and bidirectional formatting characters, the
+// severity within bounds, the time within MaxAge before and MaxSkew after now). The error names
+// the problem, the field and the event's position (counted from 0). Nothing is returned with an
+// error: a request is taken whole or not at all.
+func ParseEvents(body io.Reader, max int, now time.Time) ([]Input, error) {
 	data, err := io.ReadAll(body)
 	if err != nil {
 		return nil, err
@@ -133,18 +174,18 @@ func ParseEvents(body io.Reader, max int) ([]Input, error) {
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()
 	if trimmed[0] == '[' {
-		return parseArray(dec, max)
+		return parseArray(dec, max, now)
 	}
-	return parseStream(dec, max)
+	return parseStream(dec, max, now)
 }
 
-func parseArray(dec *json.Decoder, max int) ([]Input, error) {
+func parseArray(dec *json.Decoder, max int, now time.Time) ([]Input, error) {
 	var ins []Input
 	if _, err := dec.Token(); err != nil {
 		return nil, fmt.Errorf("malformed JSON: %w", err)
 	}
 	for dec.More() {
-		in, err := decodeOne(dec, len(ins), max)
+		in, err := decodeOne(dec, len(ins), max, now)
 		if err != nil {
 			return nil, err
 		}
@@ -159,10 +200,10 @@ func parseArray(dec *json.Decoder, max int) ([]Input, error) {
 	return ins, nil
 }
 
-func parseStream(dec *json.Decoder, max int) ([]Input, error) {
+func parseStream(dec *json.Decoder, max int, now time.Time) ([]Input, error) {
 	var ins []Input
 	for dec.More() {
-		in, err := decodeOne(dec, len(ins), max)
+		in, err := decodeOne(dec, len(ins), max, now)
 		if err != nil {
 			return nil, err
 		}
@@ -171,7 +212,7 @@ func parseStream(dec *json.Decoder, max int) ([]Input, error) {
 	return ins, nil
 }
 
-func decodeOne(dec *json.Decoder, i, max int) (Input, error) {
+func decodeOne(dec *json.Decoder, i, max int, now time.Time) (Input, error) {
 	if i >= max {
 		return Input{}, fmt.Errorf("%w: more than %d in one request", ErrTooMany, max)
 	}
@@ -179,24 +220,15 @@ func decodeOne(dec *json.Decoder, i, max int) (Input, error) {
 	if err := dec.Decode(&in); err != nil {
 		return Input{}, fmt.Errorf("event %d: malformed JSON: %w", i, err)
 	}
-	if err := in.check(); err != nil {
+	if err := in.check(now); err != nil {
 		return Input{}, fmt.Errorf("event %d: %w", i, err)
 	}
 	return in, nil
 }
 
-func (in Input) check() error {
-	switch {
-	case in.Type == "":
-		return errors.New(`missing required field "type"`)
-	case in.Message == "":
-		return errors.New(`missing required field "message"`)
-	case in.Severity == nil:
+func (in Input) check(now time.Time) error {
+	if in.Severity == nil {
 		return errors.New(`missing required field "severity"`)
-	case *in.Severity < MinSeverity || *in.Severity > MaxSeverity:
-		return fmt.Errorf(`field "severity" is %d, want %d to %d`, *in.Severity, MinSeverity, MaxSeverity)
-	case len(in.Ref) > 200:
-		return fmt.Errorf(`field "ref" is %d bytes long, want at most 200`, len(in.Ref))
 	}
-	return nil
+	return checkEvent(in.Ref, in.Source, in.Type, in.Message, *in.Severity, in.Time, now)
 }

@@ -106,9 +106,19 @@ func (e *env) strings(t testing.TB, query string, args ...any) []string {
 	return out
 }
 
-// dial connects a websocket client; it is closed at cleanup.
+// dial connects a websocket client of the demo account; it is closed at cleanup.
 func (e *env) dial(t testing.TB, opts *websocket.DialOptions) *websocket.Conn {
 	t.Helper()
+	return e.dialKey(t, e.key, opts)
+}
+
+// dialKey connects a websocket client with the API key; it is closed at cleanup.
+func (e *env) dialKey(t testing.TB, key string, opts *websocket.DialOptions) *websocket.Conn {
+	t.Helper()
+	if opts == nil {
+		opts = &websocket.DialOptions{}
+	}
+	opts.HTTPHeader = withKey(opts.HTTPHeader, key)
 	c, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(e.url, "http")+"/ws", opts)
 	require.NoError(t, err)
 	c.SetReadLimit(1 << 20)
@@ -151,11 +161,24 @@ func jsonLines(r io.Reader) func() (service.Result, error) {
 	}
 }
 
-// stats reads GET /api/stats.
+// withKey returns h (or a new header) with the API key as its bearer token.
+func withKey(h http.Header, key string) http.Header {
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set("Authorization", "Bearer "+key)
+	return h
+}
+
+// stats reads GET /api/stats, as the demo account.
 func (e *env) stats(t testing.TB) service.Stats {
 	t.Helper()
-	res, err := http.Get(e.url + "/api/stats")
+	req, err := http.NewRequest(http.MethodGet, e.url+"/api/stats", nil)
 	require.NoError(t, err)
+	req.Header = withKey(req.Header, e.key)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode)
 	defer res.Body.Close()
 	var st service.Stats
 	require.NoError(t, json.NewDecoder(res.Body).Decode(&st))

@@ -1,12 +1,15 @@
 package service
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,14 +25,96 @@ func (s *Service) routes() http.Handler {
 	web, _ := fs.Sub(webFiles, "web") // "web" is embedded above: Sub cannot fail
 	mux.Handle("GET /", http.FileServerFS(web))
 	mux.HandleFunc("POST /events", s.handleEvents)
-	mux.HandleFunc("GET /ws", s.hub.serveWS)
+	mux.HandleFunc("GET /ws", s.handleWS)
 	mux.HandleFunc("GET /api/stats", s.handleStats)
+	mux.HandleFunc("GET /api/events", s.handleLatest)
+	mux.HandleFunc("POST /api/session", s.handleSession)
+	mux.HandleFunc("DELETE /api/session", s.handleEndSession)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
+	mux.HandleFunc("GET /readyz", s.handleReady)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
-	return mux
+	return s.checkHost(mux)
+}
+
+// checkHost refuses a request whose Host is not one of the service's own addresses (421), so
+// that a page of another site whose name was made to resolve to this address (DNS rebinding)
+// reaches nothing, the websocket's Origin check included, which compares with Host. The hosts
+// are Config.Hosts and the address Serve listens on (with localhost for a loopback address, and
+// every loopback name for an unspecified one); a Handler mounted elsewhere checks Config.Hosts
+// only, and none at all if it is empty (the check is then the mounting server's).
+func (s *Service) checkHost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hosts := s.hosts.Load(); hosts != nil && !(*hosts)[strings.ToLower(r.Host)] {
+			http.Error(w, fmt.Sprintf("unknown host %q", r.Host), http.StatusMisdirectedRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// handleWS is GET /ws: the websocket of the viewer's account's events.
+func (s *Service) handleWS(w http.ResponseWriter, r *http.Request) {
+	a, err := s.viewer(r)
+	if s.authError(w, err) {
+		return
+	}
+	s.hub.serveWS(w, r, a.ID)
+}
+
+// handleReady is GET /readyz: 200 "ready" when the service can take events now (the database
+// answers; in JetStream mode, the NATS connection is up and the feed runs), 503 with the reason
+// otherwise. GET /healthz says only that the process serves HTTP.
+func (s *Service) handleReady(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.ready(r.Context()); err != nil {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+func (s *Service) ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.store.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	if s.stream != nil {
+		return s.stream.ready()
+	}
+	return nil
+}
+
+// handleLatest is GET /api/events: the viewer's account's latest stored events, newest first
+// (?limit=, 25 by default, at most 100), for the dashboard to show when it opens.
+func (s *Service) handleLatest(w http.ResponseWriter, r *http.Request) {
+	a, err := s.viewer(r)
+	if s.authError(w, err) {
+		return
+	}
+	limit := 25
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			http.Error(w, fmt.Sprintf("limit %q: want 1 to 100", v), http.StatusBadRequest)
+			return
+		}
+		limit = n
+	}
+	views, err := s.store.latest(r.Context(), a.ID, limit)
+	if err != nil {
+		s.cfg.Logger.Error("latest events", "err", err)
+		http.Error(w, "cannot read events now", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(views)
 }
 
 // handleEvents is POST /events. The whole request is checked before any event runs (401, 403,
@@ -37,31 +122,24 @@ func (s *Service) routes() http.Handler {
 // order, each as soon as it and the events before it are done.
 func (s *Service) handleEvents(w http.ResponseWriter, r *http.Request) {
 	acct, err := s.store.authenticate(r.Context(), r.Header.Get("Authorization"))
-	switch {
-	case errors.Is(err, errUnauthorized):
-		w.Header().Set("WWW-Authenticate", `Bearer realm="siem"`)
-		http.Error(w, err.Error(), http.StatusUnauthorized)
-		return
-	case errors.Is(err, errForbidden):
-		http.Error(w, err.Error(), http.StatusForbidden)
-		return
-	case err != nil:
-		s.cfg.Logger.Error("authenticate", "err", err)
-		http.Error(w, "cannot check the API key now", http.StatusServiceUnavailable)
+	if s.authError(w, err) {
 		return
 	}
-	ins, err := ParseEvents(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody), s.cfg.MaxEvents)
+	now := s.cfg.Now().UTC()
+	ins, err := ParseEvents(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody), s.cfg.MaxEvents, now)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			err = fmt.Errorf("body larger than %d bytes", tooBig.Limit)
+			http.Error(w, fmt.Sprintf("body larger than %d bytes", tooBig.Limit), http.StatusRequestEntityTooLarge)
+			return
 		}
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	refs := deriveRefs(ins)
 	evs := make([]*Event, len(ins))
 	for i, in := range ins {
-		evs[i] = newEvent(i, acct.ID, in)
+		evs[i] = newEvent(i, acct.ID, in, refs[i], now)
 	}
 	if s.stream != nil {
 		s.publishEvents(w, r, evs)
@@ -82,9 +160,11 @@ func (s *Service) handleEvents(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func newEvent(i int, accountID int64, in Input) *Event {
-	e := &Event{Index: i, AccountID: accountID, Ref: in.Ref, Source: in.Source, Type: in.Type,
-		Severity: *in.Severity, Message: in.Message}
+// newEvent makes the event of a checked input, with its ref (given or derived) and the time the
+// request was received.
+func newEvent(i int, accountID int64, in Input, ref string, received time.Time) *Event {
+	e := &Event{Index: i, AccountID: accountID, Ref: ref, Source: in.Source, Type: in.Type,
+		Severity: *in.Severity, Message: in.Message, ReceivedAt: received}
 	if in.Time != nil {
 		e.OccurredAt = in.Time.UTC()
 	}
@@ -99,6 +179,8 @@ func result(e *Event, err error) Result {
 	r := Result{Index: e.Index, Ref: e.Ref}
 	var se *fsm.StateError[State]
 	switch {
+	case errors.Is(err, errMaybeStored):
+		r.Status, r.Reason = StatusUnknown, err.Error()
 	case errors.As(err, &se):
 		r.Status, r.Reason = StatusFailed, fmt.Sprintf("stage %s: %v", se.State, se.Err)
 	case err != nil:
@@ -111,10 +193,24 @@ func result(e *Event, err error) Result {
 	return r
 }
 
-func (s *Service) handleStats(w http.ResponseWriter, _ *http.Request) {
+// handleStats is GET /api/stats: the viewer's account's stored events by level (from the
+// database, so the dashboard's counts are the account's whole history), and the instance's own
+// counts since it started (statuses, stages, clients, the stream's), which carry no event.
+func (s *Service) handleStats(w http.ResponseWriter, r *http.Request) {
+	a, err := s.viewer(r)
+	if s.authError(w, err) {
+		return
+	}
+	st := s.Stats()
+	st.Account = a.Name
+	if st.Levels, err = s.store.levelCounts(r.Context(), a.ID); err != nil {
+		s.cfg.Logger.Error("stats", "err", err)
+		http.Error(w, "cannot read counts now", http.StatusServiceUnavailable)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(s.Stats())
+	json.NewEncoder(w).Encode(st)
 }
 
 // Stats returns the counts GET /api/stats serves.
@@ -131,6 +227,23 @@ func (s *Service) Stats() Stats {
 
 func (s *Service) observer() fsm.Observer[State] {
 	return fsm.Observer[State]{Leave: s.metrics.leave}
+}
+
+func (s *Service) outboxCollectors() []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "siem_alerts_sent_total", Help: "Alerts this instance delivered."},
+			func() float64 { return float64(s.outbox.sent.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "siem_alerts_failed_total", Help: "Alert deliveries that failed, each to be tried again."},
+			func() float64 { return float64(s.outbox.failed.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "siem_alerts_pending", Help: "Alerts in the outbox not delivered yet (all instances)."},
+			func() float64 {
+				n, err := s.store.pendingAlerts(context.Background())
+				if err != nil {
+					return -1
+				}
+				return float64(n)
+			}),
+	}
 }
 
 func (s *Service) hubCollectors() []prometheus.Collector {

@@ -37,12 +37,18 @@ type hub struct {
 }
 
 type client struct {
-	msgs chan []byte
-	slow chan struct{}
-	once sync.Once
+	account int64 // the account whose events it receives
+	msgs    chan []byte
+	slow    chan struct{}
+	once    sync.Once
 }
 
-func (c *client) kick() { c.once.Do(func() { close(c.slow) }) }
+// kick marks the client as fallen behind and reports whether this call did (the first one).
+func (c *client) kick() bool {
+	first := false
+	c.once.Do(func() { close(c.slow); first = true })
+	return first
+}
 
 func newHub(queue, sendBuffer int, writeTimeout time.Duration, origins []string) *hub {
 	return &hub{
@@ -51,15 +57,21 @@ func newHub(queue, sendBuffer int, writeTimeout time.Duration, origins []string)
 	}
 }
 
-// broadcast queues msg for every client, kicking those whose queue is full. It never blocks.
-func (h *hub) broadcast(msg []byte) {
+// broadcast queues msg, an event of the account, for every client of that account, kicking
+// those whose queue is full. It never blocks.
+func (h *hub) broadcast(account int64, msg []byte) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for c := range h.clients {
+		if c.account != account {
+			continue
+		}
 		select {
 		case c.msgs <- msg:
 		default:
-			c.kick()
+			if c.kick() { // counted here, when it happens, whatever its writer is doing
+				h.dropped.Add(1)
+			}
 		}
 	}
 }
@@ -108,17 +120,17 @@ func (h *hub) close(ctx context.Context) error {
 
 type connKey struct{}
 
-// serveWS upgrades the request and runs the client's writer until it disconnects, falls behind
+// serveWS upgrades the request of a client of the account (authenticated by the caller) and runs the client's writer until it disconnects, falls behind
 // or the hub closes. The origin is checked by websocket.Accept: the request's own host, plus
 // h.origins.
-func (h *hub) serveWS(w http.ResponseWriter, r *http.Request) {
+func (h *hub) serveWS(w http.ResponseWriter, r *http.Request, account int64) {
 	// The server's read deadline (ReadTimeout) would also cut the hijacked connection.
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Time{})
 	rc.SetWriteDeadline(time.Time{})
 	// Register before the handshake completes, so that a client whose dial has returned gets
 	// every event accepted from then on.
-	c := &client{msgs: make(chan []byte, h.queue), slow: make(chan struct{})}
+	c := &client{account: account, msgs: make(chan []byte, h.queue), slow: make(chan struct{})}
 	if !h.add(c) {
 		http.Error(w, ReasonShutdown, http.StatusServiceUnavailable)
 		return
@@ -140,14 +152,12 @@ func (h *hub) write(conn *websocket.Conn, c *client) {
 	for {
 		select {
 		case <-c.slow: // a full queue wins over the messages still in it
-			h.dropped.Add(1)
 			conn.Close(websocket.StatusPolicyViolation, ReasonBehind)
 			return
 		default:
 		}
 		select {
 		case <-c.slow:
-			h.dropped.Add(1)
 			conn.Close(websocket.StatusPolicyViolation, ReasonBehind)
 			return
 		case <-h.done:
@@ -161,6 +171,12 @@ func (h *hub) write(conn *websocket.Conn, c *client) {
 			err := conn.Write(ctx, websocket.MessageText, msg)
 			cancel()
 			if err != nil {
+				// A write that outlasted writeTimeout is a client fallen behind too (counted
+				// once, however it was found); one that left is not. A timed-out write leaves
+				// the connection unusable: no close frame can follow it.
+				if gone.Err() == nil && c.kick() {
+					h.dropped.Add(1)
+				}
 				conn.CloseNow()
 				return
 			}

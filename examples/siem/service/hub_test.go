@@ -102,7 +102,7 @@ func TestShutdownClosesWebsockets(t *testing.T) {
 	require.NoError(t, err)
 	served := make(chan error, 1)
 	go func() { served <- svc.Serve(ctx, ln) }()
-	c, _, err := websocket.Dial(ctx, "ws://"+ln.Addr().String()+"/ws", nil)
+	c, _, err := websocket.Dial(ctx, "ws://"+ln.Addr().String()+"/ws", &websocket.DialOptions{HTTPHeader: withKey(nil, svc.DemoKey())})
 	require.NoError(t, err)
 	defer c.CloseNow()
 
@@ -115,4 +115,28 @@ func TestShutdownClosesWebsockets(t *testing.T) {
 	assert.Equal(t, websocket.StatusGoingAway, ce.Code)
 	assert.Equal(t, service.ReasonShutdown, ce.Reason)
 	require.NoError(t, <-served)
+}
+
+// A client that stops reading is counted as dropped however it is found out: by its queue
+// filling up, or by a write to it outlasting the write timeout.
+func TestStuckClientIsCounted(t *testing.T) {
+	e := start(t, service.Config{ClientQueue: 8, ClientBuffer: 16 << 10, WriteTimeout: 50 * time.Millisecond})
+	stuck := e.dial(t, smallReadBuffer())
+	var evs []string
+	for i := range 200 {
+		evs = append(evs, event(fmt.Sprintf("s%d", i), 1, strings.Repeat("x", 4000)))
+	}
+	code, _, text := e.post(t, e.key, ndjson(evs...))
+	require.Equal(t, http.StatusOK, code, text)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var err error
+	for n := 0; err == nil; n++ {
+		_, _, err = stuck.Read(ctx)
+		require.Less(t, n, 200, "the client is cut off before the end")
+	}
+	require.NoError(t, ctx.Err(), "the connection ends within 20 s")
+	assert.Equal(t, int64(1), e.stats(t).Dropped)
+	_, metrics := get(t, e.url+"/metrics")
+	assert.Contains(t, metrics, "siem_ws_dropped_total 1\n")
 }

@@ -34,6 +34,7 @@ func newMetrics() *metrics {
 		}, []string{"status"}),
 		status: map[string]*atomic.Int64{
 			StatusAccepted: new(atomic.Int64), StatusRejected: new(atomic.Int64), StatusFailed: new(atomic.Int64),
+			StatusUnknown: new(atomic.Int64),
 		},
 	}
 	dur := prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -44,7 +45,7 @@ func newMetrics() *metrics {
 	for i, s := range Stages {
 		m.stageDur[i] = dur.WithLabelValues(string(s))
 	}
-	for _, st := range []string{StatusAccepted, StatusRejected, StatusFailed} {
+	for _, st := range []string{StatusAccepted, StatusRejected, StatusFailed, StatusUnknown} {
 		m.events.WithLabelValues(st) // export zeros from the start
 	}
 	m.batches = prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -99,8 +100,9 @@ func (m *metrics) result(r Result, level string) {
 // Stats is the JSON of GET /api/stats, which the dashboard polls.
 type Stats struct {
 	Design   string           `json:"design"`
+	Account  string           `json:"account,omitempty"` // GET /api/stats: the viewer's account
 	Stages   []StageStats     `json:"stages"`
-	Levels   map[string]int64 `json:"levels"`
+	Levels   map[string]int64 `json:"levels"` // GET /api/stats: the account's stored events; Stats: accepted by this instance
 	Statuses map[string]int64 `json:"statuses"`
 	Clients  int              `json:"clients"`
 	Dropped  int64            `json:"dropped_clients"`

@@ -1,7 +1,9 @@
 package service
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +27,27 @@ type message struct {
 	Message    string     `json:"message"`
 	OccurredAt *time.Time `json:"occurred_at,omitempty"`
 	ReceivedAt time.Time  `json:"received_at"`
+}
+
+// check checks a message taken from the stream on subject, at now.
+func (m message) check(subject string, now time.Time) error {
+	switch {
+	case m.AccountID <= 0 || subject != SubjectPrefix+strconv.FormatInt(m.AccountID, 10):
+		return fmt.Errorf("account_id %d is not that of the subject %q", m.AccountID, subject)
+	case !validUID(m.UID):
+		return fmt.Errorf("uid %q is not 24 hex digits", m.UID)
+	case m.ReceivedAt.IsZero() || m.ReceivedAt.After(now.Add(MaxSkew)):
+		return fmt.Errorf("received_at %s is missing or in the future", m.ReceivedAt.Format(time.RFC3339))
+	}
+	return checkEvent(m.Ref, m.Source, m.Type, m.Message, m.Severity, m.OccurredAt, m.ReceivedAt)
+}
+
+func validUID(s string) bool {
+	if len(s) != 24 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
 }
 
 // HeaderMsgID is the header JetStream deduplicates publications by, within the stream's
@@ -52,16 +75,27 @@ func encodeEvent(e *Event) (*nats.Msg, error) {
 	return msg, nil
 }
 
-// decodeEvent is the feed's decode func: the event of a stream message, keyed by its account, so
-// that one instance runs an account's events one at a time, in stream order. A message it cannot
-// read is poison: the feed dead-letters it.
-func decodeEvent(msg natsjs.Msg) (int64, *Event, error) {
+// decoder returns the feed's decode func: the event of a stream message, keyed by its account, so
+// that one instance runs an account's events one at a time, in stream order. The message meets
+// the checks of POST /events (checkEvent, against the time it was received at intake), carries a
+// uid as intake gives it, and is on its own account's subject; a message that does not, or that
+// it cannot read, is poison: the feed dead-letters it at once, with the reason in its
+// Dead-Letter-Error header, and nothing of it is stored.
+func decoder(now func() time.Time) func(natsjs.Msg) (int64, *Event, error) {
+	return func(msg natsjs.Msg) (int64, *Event, error) {
+		return decodeEvent(msg, now())
+	}
+}
+
+func decodeEvent(msg natsjs.Msg, now time.Time) (int64, *Event, error) {
 	var m message
-	if err := json.Unmarshal(msg.Data(), &m); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(msg.Data()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
 		return 0, nil, fmt.Errorf("event: %w", err)
 	}
-	if m.UID == "" || m.AccountID == 0 || m.ReceivedAt.IsZero() {
-		return 0, nil, errors.New("event: uid, account_id or received_at missing")
+	if err := m.check(msg.Subject(), now); err != nil {
+		return 0, nil, fmt.Errorf("event: %w", err)
 	}
 	e := &Event{UID: m.UID, AccountID: m.AccountID, Ref: m.Ref, Source: m.Source, Type: m.Type,
 		Severity: m.Severity, Message: m.Message, ReceivedAt: m.ReceivedAt}
@@ -78,10 +112,12 @@ func decodeEvent(msg natsjs.Msg) (int64, *Event, error) {
 func (sm *streamMode) publish(ctx context.Context, evs []*Event) []Result {
 	acks := make([]natsjs.PubAckFuture, len(evs))
 	errs := make([]error, len(evs))
+	sent := make([]bool, len(evs))
 	for i, e := range evs {
 		msg, err := encodeEvent(e)
 		if err == nil {
-			acks[i], err = sm.js.PublishMsgAsync(msg, natsjs.WithStallWait(publishWait))
+			acks[i], err = sm.js.PublishMsgAsync(msg, natsjs.WithStallWait(sm.publishWait))
+			sent[i] = err == nil
 		}
 		errs[i] = err
 	}
@@ -91,16 +127,22 @@ func (sm *streamMode) publish(ctx context.Context, evs []*Event) []Result {
 		if errs[i] == nil {
 			ack, errs[i] = waitAck(ctx, acks[i])
 		}
-		res[i] = sm.result(e, ack, errs[i])
+		res[i] = sm.result(e, ack, errs[i], sent[i])
 	}
 	return res
 }
 
-func (sm *streamMode) result(e *Event, ack *natsjs.PubAck, err error) Result {
+// result is the status line of a publication. An error is failed only when the event is known
+// not to be in the stream: it was never handed to the connection, or no stream listens on its
+// subject; any other error (no acknowledgement in time, the connection lost meanwhile) may have
+// come after the stream stored it, and is unknown.
+func (sm *streamMode) result(e *Event, ack *natsjs.PubAck, err error, sent bool) Result {
 	r := Result{Index: e.Index, Ref: e.Ref}
 	switch {
-	case err != nil:
+	case err != nil && (!sent || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, natsjs.ErrNoStreamResponse)):
 		r.Status, r.Reason = StatusFailed, "publish: "+err.Error()
+	case err != nil:
+		r.Status, r.Reason = StatusUnknown, "publish: "+err.Error()+"; the stream may have stored it: send it again with the same ref"
 	case ack.Duplicate:
 		sm.duplicates.Add(1)
 		r.Status, r.Reason, r.Seq = StatusRejected, fmt.Sprintf("duplicate ref %q", e.Ref), ack.Sequence
@@ -125,13 +167,13 @@ func waitAck(ctx context.Context, f natsjs.PubAckFuture) (*natsjs.PubAck, error)
 }
 
 // publishEvents answers POST /events in JetStream mode, once the request is checked: every event
-// gets its uid and received time, is published, and is answered once the stream stored it. The
-// answer is 202 Accepted with the count of events queued in the Siem-Published header and one
-// Result line per event, in order; 503 if none could be published.
+// gets its uid, is published, and is answered once the stream stored it. The answer is 202
+// Accepted with the count of events queued in the Siem-Published header and one Result line per
+// event, in order; when none was queued (and not every one a duplicate), 503 with Retry-After:
+// the client sends the same request again, which the events' refs make safe.
 func (s *Service) publishEvents(w http.ResponseWriter, r *http.Request, evs []*Event) {
-	now := s.cfg.Now().UTC()
 	for _, e := range evs {
-		e.UID, e.ReceivedAt = newUID(), now
+		e.UID = newUID()
 	}
 	res := s.stream.publish(r.Context(), evs)
 	queued, failed := 0, ""
@@ -139,7 +181,7 @@ func (s *Service) publishEvents(w http.ResponseWriter, r *http.Request, evs []*E
 		switch rs.Status {
 		case StatusQueued:
 			queued++
-		case StatusFailed:
+		case StatusFailed, StatusUnknown:
 			failed = rs.Reason
 		}
 		if rs.Status != StatusQueued { // queued events are counted once processed
@@ -148,7 +190,9 @@ func (s *Service) publishEvents(w http.ResponseWriter, r *http.Request, evs []*E
 	}
 	if queued == 0 && failed != "" {
 		s.cfg.Logger.Error("publish events", "err", failed)
-		http.Error(w, "cannot queue events now: "+failed, http.StatusServiceUnavailable)
+		w.Header().Set("Retry-After", "2")
+		http.Error(w, "cannot queue events now ("+failed+"); send the same request again: each event's ref, given or derived, makes the retry safe",
+			http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")

@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,22 +18,31 @@ import (
 type Config struct {
 	DB             string        // SQLite file; created and migrated if missing (required)
 	Design         string        // DesignGroup (default) or DesignPipe; DesignJetStream when NATS is set
-	NATS           string        // JetStream mode: the NATS server URL(s), comma-separated
+	NATS           string        // JetStream mode: the NATS server URL(s), comma-separated; user:password@ in a URL is used
+	NATSUser       string        // JetStream mode: the NATS user, when not in the URL
+	NATSPassword   string        // JetStream mode: the NATS user's password
+	PublishTimeout time.Duration // JetStream mode: longest wait for the stream to store an event (default 10 s)
 	Stream         string        // JetStream mode: the events stream (default DefaultStream)
 	Consumer       string        // JetStream mode: the durable consumer all instances share (default DefaultConsumer)
 	Workers        int           // group: the router's workers (default 128); pipe: goroutines per stage (default 32)
-	AlertThreshold int           // severity at or above which an alert is sent (default 8; 0 means the default)
+	AlertThreshold int           // severity at or above which an alert is sent: 0 means the default 8, a negative value 0 (every event)
 	MaxBody        int64         // bytes of a POST /events body (default 1 MiB)
 	MaxEvents      int           // events in one request (default 1000)
 	SQLite         string        // Batch (default), OneWriter or WALPool
-	Notifier       Notifier      // replaces the default StoreNotifier (which writes the alerts table)
-	SMTP           *SMTPNotifier // when set, alerts are also mailed
+	Notifier       Notifier      // delivers the outbox's alerts (default: none; the sender logs each alert)
+	SMTP           *SMTPNotifier // when set, alerts are mailed (after Notifier, if both are set)
+	AlertRetry     time.Duration // delay before an alert's second attempt, doubling each attempt (default 1 s)
+	AlertRetryMax  time.Duration // longest delay between two attempts of an alert (default 5 min)
+	AlertTimeout   time.Duration // longest one delivery of an alert may take (default 1 min)
 	ClientQueue    int           // messages a websocket client may have waiting (default 1024)
 	ClientBuffer   int           // socket send buffer of a websocket client, bytes (default 256 KiB)
 	WriteTimeout   time.Duration // longest write to one websocket client (default 10 s)
 	Origins        []string      // websocket origins allowed besides the page's own host
+	Hosts          []string      // Host header values served (host:port), besides the address Serve listens on
 	Logger         *slog.Logger  // default: discard
 	Now            func() time.Time
+
+	hook func(context.Context, *Event) error // tests only (export_test.go): runs first in enrich
 }
 
 func (c *Config) defaults() error {
@@ -55,6 +67,12 @@ func (c *Config) defaults() error {
 		}
 	}
 	def(&c.AlertThreshold, 8)
+	if c.AlertThreshold < 0 {
+		c.AlertThreshold = 0
+	}
+	if c.AlertThreshold > MaxSeverity {
+		return fmt.Errorf("service: AlertThreshold %d is above the highest severity, %d", c.AlertThreshold, MaxSeverity)
+	}
 	def(&c.MaxEvents, 1000)
 	def(&c.ClientQueue, 1024)
 	def(&c.ClientBuffer, 256<<10)
@@ -63,6 +81,24 @@ func (c *Config) defaults() error {
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = 10 * time.Second
+	}
+	durDef := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	durDef(&c.PublishTimeout, 10*time.Second)
+	durDef(&c.AlertRetry, time.Second)
+	durDef(&c.AlertRetryMax, 5*time.Minute)
+	durDef(&c.AlertTimeout, time.Minute)
+	if c.AlertRetry < 0 || c.AlertRetryMax < c.AlertRetry || c.AlertTimeout < 0 {
+		return fmt.Errorf("service: AlertRetry %v, AlertRetryMax %v, AlertTimeout %v: want 0 < AlertRetry <= AlertRetryMax and AlertTimeout > 0",
+			c.AlertRetry, c.AlertRetryMax, c.AlertTimeout)
+	}
+	if c.SMTP != nil {
+		if err := c.SMTP.check(); err != nil {
+			return fmt.Errorf("service: %w", err)
+		}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -110,8 +146,12 @@ type Service struct {
 	metrics *metrics
 	design  design      // the in-process designs; nil in JetStream mode
 	stream  *streamMode // JetStream mode; nil otherwise
+	outbox  *sender
+	stopOut context.CancelFunc // ends the sender
+	outDone chan struct{}      // closed once the sender has ended
 	demoKey string
 	handler http.Handler
+	hosts   atomic.Pointer[map[string]bool] // the Host values served; nil: any (checkHost)
 }
 
 // DemoAccount is the name of the account New creates on a fresh database.
@@ -130,11 +170,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s := &Service{cfg: cfg, store: st, metrics: m,
 		hub: newHub(cfg.ClientQueue, cfg.ClientBuffer, cfg.WriteTimeout, cfg.Origins)}
-	if err := s.seed(ctx); err != nil {
-		st.close()
-		return nil, err
-	}
-	stg := &stages{store: st, hub: s.hub, threshold: cfg.AlertThreshold, now: cfg.Now, notifier: s.notifier()}
+	s.outbox = &sender{store: st, notifier: s.notifier(), log: cfg.Logger, now: cfg.Now,
+		first: cfg.AlertRetry, max: cfg.AlertRetryMax, timeout: cfg.AlertTimeout, wakeup: make(chan struct{}, 1)}
+	stg := &stages{store: st, outbox: s.outbox, hub: s.hub, threshold: cfg.AlertThreshold, now: cfg.Now, hook: cfg.hook}
 	obs := s.observer()
 	switch cfg.Design {
 	case DesignGroup:
@@ -159,19 +197,33 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		s.metrics.reg.MustRegister(s.design.collectors()...)
 	}
 	s.metrics.reg.MustRegister(s.hubCollectors()...)
+	s.metrics.reg.MustRegister(s.outboxCollectors()...)
+	// Seeded last, once everything else has started: a start that fails (NATS down, a bad
+	// setting) leaves no demo account behind whose key nobody saw.
+	if err := s.seed(ctx); err != nil {
+		return nil, errors.Join(err, s.stopDesign(ctx), st.close())
+	}
+	if len(cfg.Hosts) > 0 {
+		s.setHosts(cfg.Hosts)
+	}
 	s.handler = s.routes()
+	octx, cancel := context.WithCancel(context.Background())
+	s.stopOut, s.outDone = cancel, make(chan struct{})
+	go func() { defer close(s.outDone); s.outbox.run(octx) }()
 	return s, nil
 }
 
+// notifier is what delivers the outbox's alerts: Config.Notifier, then Config.SMTP; nil if
+// neither is set (the sender's log line is then the delivery).
 func (s *Service) notifier() Notifier {
-	n := s.cfg.Notifier
-	if n == nil {
-		n = StoreNotifier{store: s.store, log: s.cfg.Logger}
+	switch n, m := s.cfg.Notifier, s.cfg.SMTP; {
+	case n != nil && m != nil:
+		return Notifiers{n, *m}
+	case m != nil:
+		return *m
+	default:
+		return n
 	}
-	if s.cfg.SMTP != nil {
-		n = Notifiers{n, *s.cfg.SMTP}
-	}
-	return n
 }
 
 // seed creates the demo account and its key on a fresh database.
@@ -230,6 +282,7 @@ func (s *Service) Handler() http.Handler { return s.handler }
 // Serve serves HTTP on ln until ctx ends, then shuts down gracefully (see Close). It returns
 // the first error of serving or of shutting down.
 func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
+	s.setHosts(append(listenHosts(ln.Addr()), s.cfg.Hosts...))
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -260,6 +313,40 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	return errors.Join(err, s.Close(stop))
 }
 
+func (s *Service) setHosts(hosts []string) {
+	m := map[string]bool{}
+	for _, h := range hosts {
+		m[strings.ToLower(h)] = true
+	}
+	s.hosts.Store(&m)
+}
+
+// listenHosts returns the Host values that name addr: itself, localhost for a loopback address,
+// and every loopback name for an unspecified one (0.0.0.0, ::), whose other names only
+// Config.Hosts can tell.
+func listenHosts(addr net.Addr) []string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return []string{addr.String()}
+	}
+	port := strconv.Itoa(tcp.Port)
+	hosts := []string{addr.String()}
+	if tcp.IP.IsLoopback() || tcp.IP.IsUnspecified() {
+		for _, h := range []string{"localhost", "127.0.0.1", "::1"} {
+			hosts = append(hosts, net.JoinHostPort(h, port))
+		}
+	}
+	return hosts
+}
+
+// stopDesign stops the design or the stream mode of a service New could not finish.
+func (s *Service) stopDesign(ctx context.Context) error {
+	if s.stream != nil {
+		return s.stream.close(ctx)
+	}
+	return s.design.close(ctx)
+}
+
 // streamStopped is closed when JetStream mode's feed has stopped; nil (never ready) in the
 // other designs.
 func (s *Service) streamStopped() <-chan struct{} {
@@ -285,6 +372,14 @@ func (s *Service) Close(ctx context.Context) error {
 		if e := s.design.close(ctx); e != nil {
 			err = errors.Join(err, fmt.Errorf("stop %s design: %w", s.cfg.Design, e))
 		}
+	}
+	// The sender stops at once: a delivery in progress is abandoned (its connection closed) and
+	// its alert stays pending for the next start, or for another instance.
+	s.stopOut()
+	select {
+	case <-s.outDone:
+	case <-ctx.Done():
+		err = errors.Join(err, fmt.Errorf("stop alert sender: %w", context.Cause(ctx)))
 	}
 	if e := s.store.close(); e != nil {
 		err = errors.Join(err, fmt.Errorf("close database: %w", e))

@@ -19,27 +19,25 @@ type State string
 const (
 	Authorize  State = "authorize"  // (1) the account may report; attach its details
 	Enrich     State = "enrich"     // (2) metadata: time, level, status, id
-	Notify     State = "alert"      // (3) alert when the severity calls for it
-	Persist    State = "persist"    // (4) write the event to the database
+	Persist    State = "persist"    // (3) write the event, and its alert when the severity calls for it
+	Notify     State = "alert"      // (4) wake the outbox's sender for an alert just written
 	Distribute State = "distribute" // (5) send it to the websocket clients
 	Done       State = "done"
 	Rejected   State = "rejected"
 )
 
 // Stages lists the five stages in order.
-var Stages = []State{Authorize, Enrich, Notify, Persist, Distribute}
-
-// maxSkew is how far in the future an event's own time may be before it is rejected.
-const maxSkew = 5 * time.Minute
+var Stages = []State{Authorize, Enrich, Persist, Notify, Distribute}
 
 // stages holds what the five stage funcs need. The funcs are plain
 // func(context.Context, *Event) (*Event, error): both designs run exactly these.
 type stages struct {
 	store     *store
-	notifier  Notifier
+	outbox    *sender
 	hub       *hub
 	threshold int
 	now       func() time.Time
+	hook      func(context.Context, *Event) error // tests only: runs first in enrich
 }
 
 // authorize checks that the account may still report (it may have been disabled since the
@@ -57,20 +55,21 @@ func (s *stages) authorize(ctx context.Context, e *Event) (*Event, error) {
 	return e, nil
 }
 
-// enrich gives the event its id, received time, level and status; an event dated more than
-// maxSkew after it was received is rejected. An event taken from the stream (Config.NATS) got
+// enrich gives the event its id, received time (when the request did not), level and status; the
+// event's fields were checked before (checkEvent), so it rejects nothing. An event taken from the stream (Config.NATS) got
 // its id and received time at intake, before it was published, and keeps them: the id is then
 // the same on every delivery, which makes persist idempotent.
-func (s *stages) enrich(_ context.Context, e *Event) (*Event, error) {
+func (s *stages) enrich(ctx context.Context, e *Event) (*Event, error) {
+	if s.hook != nil {
+		if err := s.hook(ctx, e); err != nil {
+			return e, err
+		}
+	}
 	if e.ReceivedAt.IsZero() {
 		e.ReceivedAt = s.now().UTC()
 	}
 	if e.OccurredAt.IsZero() {
 		e.OccurredAt = e.ReceivedAt
-	}
-	if e.OccurredAt.After(e.ReceivedAt.Add(maxSkew)) {
-		e.Reason = fmt.Sprintf("time %s is more than %s in the future", e.OccurredAt.Format(time.RFC3339), maxSkew)
-		return e, nil
 	}
 	if e.UID == "" {
 		e.UID = newUID()
@@ -87,50 +86,44 @@ func newUID() string {
 	return hex.EncodeToString(id[:])
 }
 
-// alert hands an event at or above the threshold to the notifier.
-func (s *stages) alert(ctx context.Context, e *Event) (*Event, error) {
-	if e.Severity < s.threshold {
-		return e, nil
-	}
-	err := s.notifier.Notify(ctx, Alert{
-		EventUID: e.UID, AccountID: e.AccountID, Account: e.Account, Severity: e.Severity,
-		Level: e.Level, Type: e.Type, Message: e.Message, At: e.ReceivedAt,
-	})
-	if err != nil {
-		return e, err
-	}
-	e.Alerted = true
-	return e, nil
-}
-
-// persist writes the event; a ref the account already used rejects it. An event whose uid is
-// already stored is a stream message delivered again after it was persisted: nothing is written
-// and it goes on as persisted.
+// persist writes the event and, at or above the threshold, its alert, in one transaction; a ref
+// the account already used rejects it, and writes no alert. An event whose uid is already stored
+// is a stream message delivered again after it was persisted: nothing is written (its alert was
+// written with it) and it goes on as persisted.
 func (s *stages) persist(ctx context.Context, e *Event) (*Event, error) {
-	err := s.store.insertEvent(ctx, e)
-	if errors.Is(err, errStored) {
-		return e, nil
-	}
+	alert := e.Severity >= s.threshold
+	err := s.store.insertEvent(ctx, e, alert)
 	if errors.Is(err, ErrDuplicate) {
 		e.Reason = fmt.Sprintf("duplicate ref %q", e.Ref)
 		return e, nil
 	}
-	return e, err
-}
-
-// distribute sends the event to every websocket client, without waiting for any.
-func (s *stages) distribute(_ context.Context, e *Event) (*Event, error) {
-	msg, err := json.Marshal(e.view())
-	if err != nil {
+	if err != nil && !errors.Is(err, errStored) {
 		return e, err
 	}
-	s.hub.broadcast(msg)
+	e.Alerted = alert
+	return e, nil
+}
+
+// alert wakes the outbox's sender when persist wrote an alert. It has no side effect of its own
+// and cannot fail: the alert is delivered from the outbox, after the event is stored.
+func (s *stages) alert(_ context.Context, e *Event) (*Event, error) {
+	if e.Alerted {
+		s.outbox.wake()
+	}
+	return e, nil
+}
+
+// distribute sends the event to the websocket clients of its account, without waiting for any.
+// It cannot fail: a View always marshals.
+func (s *stages) distribute(_ context.Context, e *Event) (*Event, error) {
+	msg, _ := json.Marshal(e.view())
+	s.hub.broadcast(e.AccountID, msg)
 	return e, nil
 }
 
 // funcs returns the stage funcs in the order of Stages.
 func (s *stages) funcs() []func(context.Context, *Event) (*Event, error) {
-	return []func(context.Context, *Event) (*Event, error){s.authorize, s.enrich, s.alert, s.persist, s.distribute}
+	return []func(context.Context, *Event) (*Event, error){s.authorize, s.enrich, s.persist, s.alert, s.distribute}
 }
 
 // branch turns a plain stage func into an fsm stage: to next, or to Rejected when the func
@@ -149,9 +142,9 @@ func branch(fn func(context.Context, *Event) (*Event, error), next State) fsm.St
 func (s *stages) machine(obs fsm.Observer[State]) *fsm.Machine[State, *Event] {
 	m, err := fsm.NewBuilder[State, *Event]().
 		Stage(Authorize, branch(s.authorize, Enrich), Enrich, Rejected).
-		Stage(Enrich, branch(s.enrich, Notify), Notify, Rejected).
-		Step(Notify, s.alert, Persist).
-		Stage(Persist, branch(s.persist, Distribute), Distribute, Rejected).
+		Step(Enrich, s.enrich, Persist).
+		Stage(Persist, branch(s.persist, Notify), Notify, Rejected).
+		Step(Notify, s.alert, Distribute).
 		Step(Distribute, s.distribute, Done).
 		Terminal(Done, Rejected).
 		Observe(obs).

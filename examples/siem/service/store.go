@@ -150,6 +150,23 @@ var migrations = []string{
 	// An event is alerted once however often it is processed: a redelivered stream message
 	// (Config.NATS) runs the alert stage again with the same uid.
 	`CREATE UNIQUE INDEX alerts_event_uid ON alerts (event_uid);`,
+	// The alerts table becomes an outbox: a row is written with its event, in the same
+	// transaction, and the sender (outbox.go) delivers it. Times are Unix milliseconds. Alerts of
+	// an older database were delivered before they were written: they are marked sent.
+	`ALTER TABLE alerts ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE alerts ADD COLUMN next_at INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE alerts ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE alerts ADD COLUMN sent_at INTEGER;
+	ALTER TABLE alerts ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
+	UPDATE alerts SET sent_at = 0;
+	CREATE INDEX alerts_pending ON alerts (next_at) WHERE sent_at IS NULL;
+	CREATE INDEX events_account_level ON events (account_id, level);`,
+	// Dashboard sessions (session.go): the SHA-256 of the token, never the token.
+	`CREATE TABLE sessions (
+		hash BLOB PRIMARY KEY,
+		account_id INTEGER NOT NULL REFERENCES accounts(id),
+		expires_at INTEGER NOT NULL
+	);`,
 }
 
 // migrate brings the schema to the newest version, recorded in PRAGMA user_version, in one
@@ -272,24 +289,49 @@ func (s *store) keyHash(ctx context.Context, id string) (hash []byte, accountID 
 	return hash, accountID, err
 }
 
-// insertEvent persists an event, in its own transaction or, in Batch mode, in the writer's next
-// batch; it returns once the event is committed. ErrDuplicate if the account already has its
-// ref under another uid; errStored if an event with its uid is already stored (a redelivery of
-// a stream message, whose uid was given at intake), in which case nothing is written.
-func (s *store) insertEvent(ctx context.Context, e *Event) error {
-	return s.write(ctx, func(ctx context.Context, db execer) error { return insertError(insertOne(ctx, db, e)) })
+// insertEvent persists an event and, when alert is set, its alert (a row of the outbox, which the
+// sender delivers), both or neither: in its own transaction or, in Batch mode, under its own
+// savepoint in the writer's next batch; it returns once they are committed. ErrDuplicate if the
+// account already has its ref under another uid; errStored if an event with its uid is already
+// stored (a redelivery of a stream message, whose uid was given at intake), in which case
+// nothing is written: the alert, if any, was written with the event.
+func (s *store) insertEvent(ctx context.Context, e *Event, alert bool) error {
+	return s.writeN(ctx, alert, func(ctx context.Context, db execer) error {
+		if err := insertError(insertOne(ctx, db, e)); err != nil || !alert {
+			return err
+		}
+		_, err := db.ExecContext(ctx,
+			`INSERT INTO alerts (event_uid, account_id, severity, message, created_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (event_uid) DO NOTHING`,
+			e.UID, e.AccountID, e.Severity, e.Message, e.ReceivedAt.UTC().Format(timeFormat))
+		return err
+	})
 }
 
 // errStored is insertEvent's answer for an event whose uid is already stored.
 var errStored = errors.New("event already stored")
 
-// write runs one write: in its own transaction on the writer pool, or, in Batch mode, in the
-// writer goroutine's next transaction, returning once that is committed.
+// write runs one write, all of it or nothing: in its own transaction on the writer pool, or, in
+// Batch mode, under its own savepoint in the writer goroutine's next transaction, returning once
+// that is committed.
 func (s *store) write(ctx context.Context, fn func(context.Context, execer) error) error {
+	return s.writeN(ctx, true, fn)
+}
+
+// writeN is write; multi says whether fn may run more than one statement: a single statement is
+// atomic on its own and needs no savepoint in a batch (two statements fewer a write).
+func (s *store) writeN(ctx context.Context, multi bool, fn func(context.Context, execer) error) error {
 	if s.inserts == nil {
-		return fn(ctx, s.w)
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if err := fn(ctx, tx); err != nil {
+			return errors.Join(err, tx.Rollback())
+		}
+		return tx.Commit()
 	}
-	req := insertReq{fn: fn, err: make(chan error, 1)}
+	req := insertReq{fn: fn, multi: multi, err: make(chan error, 1)}
 	select {
 	case s.inserts <- req:
 	case <-ctx.Done():
@@ -326,8 +368,9 @@ func insertOne(ctx context.Context, db execer, e *Event) error {
 }
 
 type insertReq struct {
-	fn  func(context.Context, execer) error
-	err chan error // buffered: the writer never waits for the stage
+	fn    func(context.Context, execer) error
+	multi bool       // fn may run several statements: it runs under a savepoint
+	err   chan error // buffered: the writer never waits for the stage
 }
 
 // maxBatch is the most writes one Batch-mode transaction commits.
@@ -365,7 +408,11 @@ func (s *store) commit(batch []insertReq) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err == nil {
 		for i, r := range batch {
-			errs[i] = r.fn(ctx, tx)
+			if r.multi {
+				errs[i] = savepoint(ctx, tx, r.fn)
+			} else {
+				errs[i] = r.fn(ctx, tx)
+			}
 		}
 		err = tx.Commit()
 	}
@@ -380,6 +427,24 @@ func (s *store) commit(batch []insertReq) {
 	}
 }
 
+// savepoint runs fn under a savepoint of tx: a write whose second statement fails leaves nothing
+// of its first in the batch.
+func savepoint(ctx context.Context, tx *sql.Tx, fn func(context.Context, execer) error) error {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+		return err
+	}
+	err := fn(ctx, tx)
+	if err != nil {
+		if _, e := tx.ExecContext(ctx, `ROLLBACK TO w`); e != nil {
+			err = errors.Join(err, e)
+		}
+	}
+	if _, e := tx.ExecContext(ctx, `RELEASE w`); e != nil {
+		err = errors.Join(err, e)
+	}
+	return err
+}
+
 func insertError(err error) error {
 	var serr *sqlite.Error
 	if errors.As(err, &serr) && serr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
@@ -388,13 +453,50 @@ func insertError(err error) error {
 	return err
 }
 
-// insertAlert records an alert.
-func (s *store) insertAlert(ctx context.Context, a Alert) error {
-	return s.write(ctx, func(ctx context.Context, db execer) error {
-		_, err := db.ExecContext(ctx,
-			`INSERT INTO alerts (event_uid, account_id, severity, message, created_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (event_uid) DO NOTHING`,
-			a.EventUID, a.AccountID, a.Severity, a.Message, a.At.UTC().Format(timeFormat))
-		return err
-	})
+// latest returns the account's latest stored events, newest first.
+func (s *store) latest(ctx context.Context, accountID int64, limit int) ([]View, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT e.uid, COALESCE(e.ref, ''), c.name, c.org, e.source, e.type,
+		e.severity, e.level, e.message, e.status, e.occurred_at, e.received_at,
+		EXISTS (SELECT 1 FROM alerts a WHERE a.event_uid = e.uid)
+		FROM events e JOIN accounts c ON c.id = e.account_id
+		WHERE e.account_id = ? ORDER BY e.rowid DESC LIMIT ?`, accountID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []View{}
+	for rows.Next() {
+		var v View
+		var occurred, received string
+		if err := rows.Scan(&v.UID, &v.Ref, &v.Account, &v.Org, &v.Source, &v.Type, &v.Severity,
+			&v.Level, &v.Message, &v.Status, &occurred, &received, &v.Alerted); err != nil {
+			return nil, err
+		}
+		v.OccurredAt, _ = time.Parse(timeFormat, occurred) // written by insertOne in this format
+		v.ReceivedAt, _ = time.Parse(timeFormat, received)
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// levelCounts counts the account's stored events by level; every level is in the map.
+func (s *store) levelCounts(ctx context.Context, accountID int64) (map[string]int64, error) {
+	out := map[string]int64{}
+	for _, l := range Levels {
+		out[l] = 0
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT level, COUNT(*) FROM events WHERE account_id = ? GROUP BY level`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l string
+		var n int64
+		if err := rows.Scan(&l, &n); err != nil {
+			return nil, err
+		}
+		out[l] = n
+	}
+	return out, rows.Err()
 }

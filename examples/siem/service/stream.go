@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -35,9 +37,8 @@ const (
 	dedupWindow   = 2 * time.Minute // the stream's Nats-Msg-Id window: a client's retries within it are dropped
 	maxDeliver    = 5               // deliveries of a failing event before it is dead-lettered
 	ackWait       = 30 * time.Second
-	maxInFlight   = 512  // events one instance holds (the feed's MaxInFlight)
-	maxAckPending = 4096 // for all instances: 2 × maxInFlight each, so four instances are kept busy
-	publishWait   = 10 * time.Second
+	maxInFlight   = 512              // events one instance holds (the feed's MaxInFlight)
+	maxAckPending = 4096             // for all instances: 2 × maxInFlight each, so four instances are kept busy
 	drainTimeout  = 20 * time.Second // below Serve's 30 s for the whole shutdown
 )
 
@@ -51,21 +52,38 @@ type streamMode struct {
 	feed   *jetstream.Feed[int64, *Event]
 	log    *slog.Logger
 	cancel context.CancelFunc
-	done   chan struct{} // closed once the feed's Run has returned
-	err    error         // Run's error, set before done is closed
+
+	publishWait time.Duration // longest wait for the stream's acknowledgement of an event
+	done        chan struct{} // closed once the feed's Run has returned
+	err         error         // Run's error, set before done is closed
 
 	published, duplicates atomic.Int64
+}
+
+// RedactURL returns the NATS server URL(s) with any password replaced by "xxxxx", for logs.
+func RedactURL(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			parts[i] = u.Redacted()
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // startStream connects to the server, creates the streams and the consumer if they are missing,
 // and starts the feed, whose items are reported to onResult once they ran through m.
 func startStream(ctx context.Context, cfg Config, m *fsm.Machine[State, *Event], onResult func(*Event, error)) (*streamMode, error) {
-	nc, err := nats.Connect(cfg.NATS, nats.Name("siem"), nats.MaxReconnects(-1),
+	opts := []nats.Option{nats.Name("siem"), nats.MaxReconnects(-1),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			cfg.Logger.Warn("nats", "err", err)
-		}))
+		})}
+	if cfg.NATSUser != "" {
+		opts = append(opts, nats.UserInfo(cfg.NATSUser, cfg.NATSPassword))
+	}
+	nc, err := nats.Connect(cfg.NATS, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", cfg.NATS, err)
+		return nil, fmt.Errorf("connect to %s: %w", RedactURL(cfg.NATS), err)
 	}
 	sm, err := newStreamMode(ctx, nc, cfg, m, onResult)
 	if err != nil {
@@ -76,7 +94,7 @@ func startStream(ctx context.Context, cfg Config, m *fsm.Machine[State, *Event],
 }
 
 func newStreamMode(ctx context.Context, nc *nats.Conn, cfg Config, m *fsm.Machine[State, *Event], onResult func(*Event, error)) (*streamMode, error) {
-	js, err := natsjs.New(nc, natsjs.WithPublishAsyncTimeout(publishWait))
+	js, err := natsjs.New(nc, natsjs.WithPublishAsyncTimeout(cfg.PublishTimeout))
 	if err != nil {
 		return nil, err
 	}
@@ -88,9 +106,9 @@ func newStreamMode(ctx context.Context, nc *nats.Conn, cfg Config, m *fsm.Machin
 		onResult(e, err)
 		return e, err
 	}
-	sm := &streamMode{nc: nc, js: js, log: cfg.Logger, done: make(chan struct{}),
+	sm := &streamMode{nc: nc, js: js, log: cfg.Logger, done: make(chan struct{}), publishWait: cfg.PublishTimeout,
 		r: group.New[int64](work, group.Workers(cfg.Workers))}
-	sm.feed, err = jetstream.New(ctx, js, cfg.Stream, cfg.Consumer, sm.r, decodeEvent,
+	sm.feed, err = jetstream.New(ctx, js, cfg.Stream, cfg.Consumer, sm.r, decoder(cfg.Now),
 		jetstream.DeadLetter(DeadLetterSubject), jetstream.MaxInFlight(maxInFlight),
 		jetstream.DrainTimeout(drainTimeout),
 		jetstream.OnError(func(err error) { cfg.Logger.Warn("stream feed", "err", err) }))
@@ -163,6 +181,20 @@ func (sm *streamMode) close(ctx context.Context) error {
 	}
 	sm.nc.Close()
 	return err
+}
+
+// ready says why the instance cannot take events now: the NATS connection is not up, or the
+// feed has stopped.
+func (sm *streamMode) ready() error {
+	if st := sm.nc.Status(); st != nats.CONNECTED {
+		return fmt.Errorf("NATS connection %s", st)
+	}
+	select {
+	case <-sm.done:
+		return errors.New("stream feed stopped")
+	default:
+		return nil
+	}
 }
 
 // stopped is closed when the feed's run has ended, by close or on its own.

@@ -20,19 +20,32 @@ import (
 	"github.com/stagecoach-go/stagecoach/examples/siem/service"
 )
 
+// The user and password of the tests' NATS servers, which take no connection without them.
+const (
+	natsUser     = "siem"
+	natsPassword = "s3cret-for-tests"
+)
+
 // startNATS starts an embedded NATS server with JetStream on, on 127.0.0.1 and a free port,
-// storing in a temporary directory, and shuts it down at the end of the test.
+// storing in a temporary directory, taking only connections with natsUser's password, and shuts
+// it down at the end of the test.
 func startNATS(t testing.TB) *server.Server {
 	t.Helper()
 	s, err := server.NewServer(&server.Options{
 		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
 		NoLog: true, NoSigs: true, DisableJetStreamBanner: true,
+		Username: natsUser, Password: natsPassword,
 	})
 	require.NoError(t, err)
 	s.Start()
 	require.True(t, s.ReadyForConnections(10*time.Second), "NATS server ready")
 	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
 	return s
+}
+
+// authURL is the server's client URL with the tests' credentials in it.
+func authURL(s *server.Server) string {
+	return strings.Replace(s.ClientURL(), "nats://", "nats://"+natsUser+":"+natsPassword+"@", 1)
 }
 
 // connectJS connects the test itself to the server, to look at the stream and the consumer.
@@ -174,6 +187,26 @@ func waitStored(t testing.TB, db *sql.DB, n int, deadline time.Duration) {
 		case <-tick.C:
 		case <-timeout:
 			t.Fatalf("%d events stored after %v, want %d", got, deadline, n)
+		}
+	}
+}
+
+// waitCount waits until the COUNT query gives want, for at most the deadline.
+func waitCount(t testing.TB, db *sql.DB, query string, want int, deadline time.Duration) {
+	t.Helper()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	timeout := time.After(deadline)
+	for {
+		var got int
+		require.NoError(t, db.QueryRow(query).Scan(&got))
+		if got == want {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-timeout:
+			t.Fatalf("%s gives %d after %v, want %d", query, got, deadline, want)
 		}
 	}
 }

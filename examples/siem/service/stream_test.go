@@ -46,7 +46,7 @@ func makeRequests(rng *rand.Rand, keys []string, n int) []request {
 		for j := range size {
 			sev := (i + j) % 11
 			if (i+j)%10 == 9 {
-				fmt.Fprintf(&b, `{"type":"test","severity":%d,"message":"no ref"}`+"\n", sev)
+				fmt.Fprintf(&b, `{"type":"test","severity":%d,"message":"no ref, a%d-%d"}`+"\n", sev, acct, i+j)
 				r.refless++
 				continue
 			}
@@ -111,9 +111,9 @@ type view struct {
 	uid  string
 }
 
-func watch(t *testing.T, ctx context.Context, wg *sync.WaitGroup, out chan<- view, from int, in *instance) {
+func watch(t *testing.T, ctx context.Context, wg *sync.WaitGroup, out chan<- view, from int, in *instance, key string) {
 	t.Helper()
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(in.url, "http")+"/ws", nil)
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(in.url, "http")+"/ws", &websocket.DialOptions{HTTPHeader: withKey(nil, key)})
 	require.NoError(t, err)
 	c.SetReadLimit(1 << 20)
 	wg.Go(func() {
@@ -134,9 +134,9 @@ func TestJetStreamTwoInstancesShareTheWork(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
 	ns := startNATS(t)
-	_, js := connectJS(t, ns.ClientURL())
+	_, js := connectJS(t, authURL(ns))
 	db := filepath.Join(t.TempDir(), "siem.db")
-	cfg := service.Config{DB: db, NATS: ns.ClientURL(), AlertThreshold: 8, ClientQueue: 4 * n}
+	cfg := service.Config{DB: db, NATS: authURL(ns), AlertThreshold: 8, ClientQueue: 4 * n}
 	ins := []*instance{startInstance(t, cfg), startInstance(t, cfg)}
 
 	keys := make([]string, 6)
@@ -150,7 +150,9 @@ func TestJetStreamTwoInstancesShareTheWork(t *testing.T) {
 	views := make(chan view, 4*n)
 	var readers sync.WaitGroup
 	for i, in := range ins {
-		watch(t, ctx, &readers, views, i, in)
+		for _, key := range keys { // a client sees its own account's events: one client an account
+			watch(t, ctx, &readers, views, i, in, key)
+		}
 	}
 
 	answers := postAll(t, seed, makeRequests(rng, keys, n), ins...)
@@ -214,13 +216,14 @@ func TestJetStreamTwoInstancesShareTheWork(t *testing.T) {
 	assert.Equal(t, int64(n), processed, "each event processed once between them")
 }
 
-// gateNotifier holds every alert until release is closed, and says when it holds one.
-type gateNotifier struct {
+// gateHook, run in the enrich stage of every event, holds every event until release is closed,
+// and says when it holds one.
+type gateHook struct {
 	holding chan struct{}
 	release chan struct{}
 }
 
-func (g gateNotifier) Notify(ctx context.Context, _ service.Alert) error {
+func (g gateHook) hook(ctx context.Context, _ *service.Event) error {
 	select {
 	case g.holding <- struct{}{}:
 	default:
@@ -239,12 +242,14 @@ func TestJetStreamInstanceStopsMidRun(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
 	ns := startNATS(t)
-	_, js := connectJS(t, ns.ClientURL())
+	_, js := connectJS(t, authURL(ns))
 	db := filepath.Join(t.TempDir(), "siem.db")
-	gate := gateNotifier{holding: make(chan struct{}, 1), release: make(chan struct{})}
-	// a holds its alerts: it is stopped while it holds events.
-	a := startInstance(t, service.Config{DB: db, NATS: ns.ClientURL(), Notifier: gate})
-	b := startInstance(t, service.Config{DB: db, NATS: ns.ClientURL()})
+	gate := gateHook{holding: make(chan struct{}, 1), release: make(chan struct{})}
+	// a holds its events: it is stopped while it holds some.
+	acfg := service.Config{DB: db, NATS: authURL(ns)}
+	service.SetHook(&acfg, gate.hook)
+	a := startInstance(t, acfg)
+	b := startInstance(t, service.Config{DB: db, NATS: authURL(ns)})
 	keys := make([]string, 6)
 	for i := range keys {
 		var err error
@@ -261,7 +266,7 @@ func TestJetStreamInstanceStopsMidRun(t *testing.T) {
 	select {
 	case <-gate.holding:
 	case <-time.After(10 * time.Second):
-		t.Fatal("instance a took no alerting event within 10 s")
+		t.Fatal("instance a took no event within 10 s")
 	}
 	held := a.svc.Stats().Stream.Held
 	require.Positive(t, held, "a holds events as it is stopped")
@@ -299,9 +304,9 @@ func TestJetStreamInstanceStopsMidRun(t *testing.T) {
 // Nats-Msg-Id, which the stream would otherwise drop.
 func TestJetStreamRedeliveryStoresOnce(t *testing.T) {
 	ns := startNATS(t)
-	nc, js := connectJS(t, ns.ClientURL())
+	nc, js := connectJS(t, authURL(ns))
 	db := filepath.Join(t.TempDir(), "siem.db")
-	in := startInstance(t, service.Config{DB: db, NATS: ns.ClientURL(), AlertThreshold: 8})
+	in := startInstance(t, service.Config{DB: db, NATS: authURL(ns), AlertThreshold: 8})
 	key := in.svc.DemoKey()
 	require.NotEmpty(t, key)
 	raw, err := nc.SubscribeSync(service.SubjectPrefix + ">")
@@ -311,7 +316,7 @@ func TestJetStreamRedeliveryStoresOnce(t *testing.T) {
 	defer cancel()
 	views := make(chan view, 8)
 	var readers sync.WaitGroup
-	watch(t, ctx, &readers, views, 0, in)
+	watch(t, ctx, &readers, views, 0, in, key)
 
 	p, err := in.post(key, ndjson(event("r1", 9, "with a ref"), `{"type":"test","severity":9,"message":"no ref"}`))
 	require.NoError(t, err)
@@ -353,8 +358,8 @@ func TestJetStreamRedeliveryStoresOnce(t *testing.T) {
 // instance is restarted rather than taking events it cannot process.
 func TestJetStreamServeEndsWhenFeedStops(t *testing.T) {
 	ns := startNATS(t)
-	_, js := connectJS(t, ns.ClientURL())
-	svc, err := service.New(t.Context(), service.Config{DB: filepath.Join(t.TempDir(), "siem.db"), NATS: ns.ClientURL()})
+	_, js := connectJS(t, authURL(ns))
+	svc, err := service.New(t.Context(), service.Config{DB: filepath.Join(t.TempDir(), "siem.db"), NATS: authURL(ns)})
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -369,7 +374,7 @@ func TestJetStreamServeEndsWhenFeedStops(t *testing.T) {
 	defer cancel()
 	views := make(chan view, 1)
 	var readers sync.WaitGroup
-	watch(t, ctx, &readers, views, 0, in)
+	watch(t, ctx, &readers, views, 0, in, svc.DemoKey())
 	p, err := in.post(svc.DemoKey(), ndjson(event("r1", 1, "first")))
 	require.NoError(t, err)
 	require.Len(t, p.queued(t), 1)

@@ -1,5 +1,8 @@
-// The SIEM dashboard: live events over the websocket, counts and stages from /api/stats, and a
-// chart of events per second drawn on a canvas by this file. No library, no build step.
+// The SIEM dashboard of one account: its latest events from /api/events when it opens, then live
+// ones over the websocket; its counts by level (from the database) and the instance's stages from
+// /api/stats; a chart of events per second drawn on a canvas by this file. It needs a session:
+// without one, it asks for the API key and opens one (POST /api/session). No library, no build
+// step.
 "use strict";
 
 const maxRows = 25;
@@ -23,9 +26,14 @@ function cell(text, cls) {
   return td;
 }
 
-function addEvent(ev) {
-  tick();
-  perSecond[seconds - 1]++;
+// addEvent shows an event at the top of the table, once; live ones count in the chart.
+function addEvent(ev, live) {
+  const body = document.getElementById("events");
+  if ([...body.rows].some((r) => r.dataset.uid === ev.uid)) return;
+  if (live) {
+    tick();
+    perSecond[seconds - 1]++;
+  }
   const tr = document.createElement("tr");
   tr.dataset.uid = ev.uid;
   tr.append(
@@ -37,21 +45,38 @@ function addEvent(ev) {
     cell(ev.source),
     cell(ev.message),
   );
-  const body = document.getElementById("events");
   body.prepend(tr);
   while (body.rows.length > maxRows) body.deleteRow(body.rows.length - 1);
 }
 
+// connect opens the websocket; its events wait in pending until the history is shown, so that
+// none falls between the two and the table stays in order.
+let pending = null;
 function connect() {
   const conn = document.getElementById("conn");
   const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
   ws.onopen = () => { conn.textContent = "live"; conn.className = "tag on"; };
-  ws.onmessage = (m) => addEvent(JSON.parse(m.data));
+  ws.onmessage = (m) => {
+    const ev = JSON.parse(m.data);
+    if (pending) pending.push(ev); else addEvent(ev, true);
+  };
   ws.onclose = (e) => {
     conn.textContent = "disconnected" + (e.reason ? ": " + e.reason : "") + ", retrying";
     conn.className = "tag off";
-    setTimeout(connect, 1000);
+    if (!signedOut) setTimeout(connect, 1000);
   };
+}
+
+async function loadHistory() {
+  pending = [];
+  try {
+    const res = await fetch("api/events?limit=" + maxRows, { cache: "no-store" });
+    if (res.ok) for (const ev of (await res.json()).reverse()) addEvent(ev, false);
+  } finally {
+    const live = pending;
+    pending = null;
+    for (const ev of live) addEvent(ev, true);
+  }
 }
 
 function renderStages(stages) {
@@ -72,10 +97,17 @@ function renderStages(stages) {
   }));
 }
 
+let signedOut = false;
 async function poll() {
   try {
     const res = await fetch("api/stats", { cache: "no-store" });
+    if (res.status === 401) {
+      signedOut = true;
+      showLogin("the session has ended: the API key, please");
+      return;
+    }
     const st = await res.json();
+    document.getElementById("account").textContent = "account: " + st.account;
     document.getElementById("design").textContent =
       "design: " + st.design + " · " + st.clients + (st.clients === 1 ? " client" : " clients");
     for (const [level, n] of Object.entries(st.levels)) {
@@ -120,6 +152,32 @@ function draw() {
   requestAnimationFrame(draw);
 }
 
-connect();
-poll();
-requestAnimationFrame(draw);
+function showLogin(message) {
+  document.getElementById("dash").hidden = true;
+  document.getElementById("login").hidden = false;
+  document.getElementById("login-error").textContent = message || "";
+}
+
+function showDashboard() {
+  document.getElementById("login").hidden = true;
+  document.getElementById("dash").hidden = false;
+  signedOut = false;
+  connect();
+  loadHistory();
+  poll();
+  if (!drawing) requestAnimationFrame(draw);
+  drawing = true;
+}
+let drawing = false;
+
+document.getElementById("login-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const key = document.getElementById("key");
+  const res = await fetch("api/session", { method: "POST", body: new URLSearchParams({ key: key.value }) });
+  key.value = "";
+  if (res.ok) showDashboard(); else showLogin("refused: " + (await res.text()).trim());
+});
+
+fetch("api/stats", { cache: "no-store" }).then((res) => {
+  if (res.ok) showDashboard(); else showLogin("");
+}, () => showLogin("the service does not answer"));

@@ -1,0 +1,160 @@
+package service_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stagecoach-go/stagecoach/examples/siem/service"
+)
+
+func (e *env) wsURL() string { return "ws" + strings.TrimPrefix(e.url, "http") + "/ws" }
+
+// The stream and the dashboard's data need the API key, or a session opened with it.
+func TestStreamNeedsKey(t *testing.T) {
+	e := start(t, service.Config{})
+	for name, h := range map[string]http.Header{
+		"no key":    nil,
+		"wrong key": withKey(nil, e.key[:len(e.key)-1]+flip(e.key[len(e.key)-1])),
+		"no cookie": {"Cookie": {service.SessionCookie + "=0123"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, res, err := websocket.Dial(context.Background(), e.wsURL(), &websocket.DialOptions{HTTPHeader: h})
+			require.Error(t, err)
+			require.NotNil(t, res)
+			assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "GET /ws")
+			for _, path := range []string{"/api/stats", "/api/events"} {
+				req, err := http.NewRequest(http.MethodGet, e.url+path, nil)
+				require.NoError(t, err)
+				req.Header = h
+				if req.Header == nil {
+					req.Header = http.Header{}
+				}
+				res, err := http.DefaultClient.Do(req)
+				require.NoError(t, err)
+				res.Body.Close()
+				assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "GET %s", path)
+			}
+		})
+	}
+
+	// The dashboard's way: the key posted once opens a session, whose cookie opens the stream.
+	res, err := http.PostForm(e.url+"/api/session", url.Values{"key": {e.key}})
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusNoContent, res.StatusCode)
+	var cookie *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == service.SessionCookie {
+			cookie = c
+		}
+	}
+	require.NotNil(t, cookie, "the session cookie is set")
+	assert.True(t, cookie.HttpOnly)
+	assert.Equal(t, http.SameSiteStrictMode, cookie.SameSite)
+	h := http.Header{"Cookie": {cookie.String()}}
+	c, _, err := websocket.Dial(context.Background(), e.wsURL(), &websocket.DialOptions{HTTPHeader: h})
+	require.NoError(t, err, "a session opens the stream")
+	c.CloseNow()
+
+	res, err = http.PostForm(e.url+"/api/session", url.Values{"key": {"siem_nope"}})
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "a wrong key opens no session")
+}
+
+// Each websocket connection, and the dashboard's data, see their own account's events only.
+func TestStreamShowsOwnAccountOnly(t *testing.T) {
+	e := start(t, service.Config{})
+	other, err := e.svc.CreateAccount(context.Background(), "other", "Other Org", true)
+	require.NoError(t, err)
+	mine, theirs := e.dialKey(t, e.key, nil), e.dialKey(t, other, nil)
+
+	_, res, _ := e.post(t, e.key, ndjson(event("m1", 9, "demo's"), event("m2", 2, "demo's too")))
+	require.Len(t, res, 2)
+	_, res2, _ := e.post(t, other, ndjson(event("o1", 5, "other's")))
+	require.Len(t, res2, 1)
+	// A last event for each: once it arrives, anything of the other account would have too.
+	_, end1, _ := e.post(t, e.key, ndjson(event("end", 1, "demo's last")))
+	_, end2, _ := e.post(t, other, ndjson(event("end", 1, "other's last")))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, tt := range []struct {
+		name string
+		c    *websocket.Conn
+		want []string // uids in order
+	}{
+		{"demo", mine, []string{res[0].UID, res[1].UID, end1[0].UID}},
+		{"other", theirs, []string{res2[0].UID, end2[0].UID}},
+	} {
+		var got []string
+		for len(got) < len(tt.want) {
+			views, err := receive(ctx, tt.c, 1)
+			require.NoError(t, err, tt.name)
+			got = append(got, views[0].UID)
+		}
+		assert.ElementsMatch(t, tt.want, got, "%s sees its own events, and only those", tt.name)
+	}
+
+	req, err := http.NewRequest(http.MethodGet, e.url+"/api/events", nil)
+	require.NoError(t, err)
+	req.Header = withKey(nil, other)
+	hres, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer hres.Body.Close()
+	var latest []service.View
+	require.NoError(t, json.NewDecoder(hres.Body).Decode(&latest))
+	var uids []string
+	for _, v := range latest {
+		uids = append(uids, v.UID)
+		assert.Equal(t, "other", v.Account)
+	}
+	assert.Equal(t, []string{end2[0].UID, res2[0].UID}, uids, "the other account's history, newest first")
+	assert.Equal(t, map[string]int64{"low": 2, "medium": 0, "high": 0, "critical": 1}, e.stats(t).Levels,
+		"the demo account's stored events by level")
+}
+
+// A request whose Host is not the service's address is refused, whatever its Origin says:
+// a DNS-rebinding page (Host and Origin both evil.example) reaches neither the stream nor the API.
+func TestForgedHostIsRefused(t *testing.T) {
+	e := start(t, service.Config{})
+	h := withKey(nil, e.key)
+	h.Set("Origin", "http://evil.example")
+	dial := &websocket.DialOptions{HTTPHeader: h, Host: "evil.example"}
+	_, res, err := websocket.Dial(context.Background(), e.wsURL(), dial)
+	require.Error(t, err)
+	require.NotNil(t, res)
+	assert.Equal(t, http.StatusMisdirectedRequest, res.StatusCode, "GET /ws")
+	for _, path := range []string{"/api/stats", "/api/events", "/"} {
+		req, err := http.NewRequest(http.MethodGet, e.url+path, nil)
+		require.NoError(t, err)
+		req.Header, req.Host = h, "evil.example"
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		assert.Equal(t, http.StatusMisdirectedRequest, res.StatusCode, "GET %s", path)
+	}
+	req, err := http.NewRequest(http.MethodPost, e.url+"/events", strings.NewReader(ndjson(event("x", 1, "m"))))
+	require.NoError(t, err)
+	req.Header, req.Host = h, "evil.example"
+	pres, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	pres.Body.Close()
+	assert.Equal(t, http.StatusMisdirectedRequest, pres.StatusCode, "POST /events")
+	assert.Zero(t, e.count(t, `SELECT COUNT(*) FROM events`))
+
+	h.Del("Origin") // the service's own name works, as localhost for a loopback address
+	c, _, err := websocket.Dial(context.Background(), e.wsURL(),
+		&websocket.DialOptions{HTTPHeader: h, Host: strings.Replace(strings.TrimPrefix(e.url, "http://"), "127.0.0.1", "localhost", 1)})
+	require.NoError(t, err)
+	c.CloseNow()
+}
