@@ -19,12 +19,15 @@
 // [Group.Results] delivers in completion order, or in submission order for an [Ordered] group;
 // it ends once the group is closed and every result has been read. A [Serial] group runs at most
 // one item at a time, in submission order. One goroutine at a time may range over a group's
-// results: a second concurrent range panics with a message that says so.
+// results: a second concurrent range panics with a message that says so. A reader may leave its
+// range early in any way, by a break, a panic of its loop body, runtime.Goexit, or a [Repanic]
+// panic that its caller recovers: the results it had taken and not yet been given go back to the
+// group, and the next range gets them.
 //
 // # Windows and isolation
 //
 // A group's window ([Window], default [DefaultWindow]) bounds its items submitted and not yet
-// read, including results a reader took and did not read before it broke out of its range. Every
+// read, including results a reader took and did not read before it left its range. Every
 // accepted item has its slot in the window until its result is read, so a worker never waits for
 // a reader: it puts results in their slots and moves on. A group
 // whose reader is slow or gone fills its own window and blocks only its own Submit (TrySubmit

@@ -42,7 +42,7 @@ type Group[K comparable, T any] struct {
 	reading  atomic.Bool // a goroutine is ranging over Results
 	out      []result[T] // the reader's buffer
 	lent     []int       // slots of the results in the reader's hands: freed once they are read
-	unread   []result[T] // results a reader took and did not read (it broke out of its range)
+	unread   []result[T] // results a reader took and did not read (it left its range early)
 	// unreadSlots are the slots of unread, still taken.
 	unreadSlots []int
 	stats       counters

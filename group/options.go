@@ -57,7 +57,7 @@ func Serial() GroupOption {
 
 // Window bounds the items submitted to the group and not yet read by its reader (default
 // [DefaultWindow], at most [MaxWindow]): queued, running, finished and waiting to be read, or
-// taken by a reader that broke out of its range before reading them. Submit blocks while the
+// taken by a reader that left its range before reading them. Submit blocks while the
 // window is full. A group holds a window's memory only while it holds items (see the package
 // documentation). Window panics if n is below 1 or
 // above MaxWindow.

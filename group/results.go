@@ -10,8 +10,9 @@ import (
 // item, the work func's value, or the item as it was submitted with its error. They come in
 // completion order, or in submission order for an [Ordered] or [Serial] group. The sequence waits
 // for results; it ends once the group is closed (or reclaimed) and every result has been read.
-// Breaking out of the range leaves the unread results in the group for a later range; they keep
-// their place in the window until they are read.
+// Leaving the range early, by a break, a panic of the loop body, a runtime.Goexit, or a
+// [Repanic] panic that the caller recovers, leaves the unread results in the group for a later
+// range; they keep their place in the window until they are read.
 //
 // One goroutine at a time may range over a group's results: a second range that starts while
 // one is under way panics, naming the group.
@@ -20,17 +21,29 @@ func (g *Group[K, T]) Results() iter.Seq2[T, error] {
 		if !g.reading.CompareAndSwap(false, true) {
 			panic(fmt.Sprintf("group %v: Results: another goroutine is ranging over this group's results; one reader at a time", g.key))
 		}
-		defer g.reading.Store(false)
+		// read counts the results of the reader's buffer it has been given (a Repanic panic is
+		// the delivery of its result). However the range ends early (the body breaks, panics or
+		// calls runtime.Goexit, or a re-raised panic unwinds it), the deferred putBack hands the
+		// others back to the group, before another range may start.
+		read, early := 0, true
+		defer func() {
+			if early {
+				g.putBack(read)
+			}
+			g.reading.Store(false)
+		}()
 		for {
-			out, finished := g.take()
+			out, finished := g.take() // frees the slots of the results read before
+			read = 0
 			for k, r := range out {
+				read = k + 1
 				g.maybeRepanic(r.err)
 				if !yield(r.v, r.err) {
-					g.putBack(k + 1)
 					return
 				}
 			}
 			if finished {
+				early = false
 				return
 			}
 			if len(out) == 0 {
@@ -95,7 +108,7 @@ func (g *Group[K, T]) ready() (int, bool) {
 	return g.st.ready.pop(), true
 }
 
-// putBack is called when the reader broke out of its range after reading the first k results it
+// putBack is called when the reader left its range early after reading the first k results it
 // took: their slots are freed, and the rest are handed to the next range first, keeping theirs.
 func (g *Group[K, T]) putBack(k int) {
 	g.mu.Lock()

@@ -31,6 +31,8 @@ type stressGroup struct {
 	try      bool   // submit with TrySubmit, retrying when the window is full
 	failAt   int    // the item whose work func fails (-1: none)
 	failFast bool   // the group ends at its first failure
+	leave    string // how the reader leaves its range early: "", break, panic or goexit
+	leaveAt  int    // the reader leaves its range after this many results of it
 
 	accepted []int         // items Submit accepted, in order
 	errs     map[int]error // the error results, by item
@@ -58,7 +60,8 @@ func (sg *stressGroup) options() []group.GroupOption {
 var errStress = errors.New("the stress item fails")
 
 // Many groups at once, with random windows, modes, worker counts, cancellations, submit styles,
-// failing items and fail-fast groups: every accepted item gets exactly one result, in its own
+// failing items, fail-fast groups, and readers that leave their range early by a break, a
+// recovered panic or runtime.Goexit and range again: every accepted item gets exactly one result, in its own
 // group, in order where asked, and no two items of a serial group run at once. An error result is
 // the failing item's own, the context's end, or (fail-fast) the group's first failure.
 func TestStressGroupsExactlyOnce(t *testing.T) {
@@ -72,6 +75,7 @@ func TestStressGroupsExactlyOnce(t *testing.T) {
 				mode: []string{"plain", "ordered", "serial"}[rng.IntN(3)], cancelAt: -1,
 				try: rng.IntN(4) == 0, got: map[int]int{}, errs: map[int]error{},
 				failAt: -1, failFast: rng.IntN(3) == 0,
+				leave: []string{"", "break", "panic", "goexit"}[rng.IntN(4)], leaveAt: 1 + rng.IntN(100),
 			}
 			if rng.IntN(5) == 0 {
 				groups[i].cancelAt = rng.IntN(groups[i].n + 1)
@@ -103,9 +107,9 @@ func TestStressGroupsExactlyOnce(t *testing.T) {
 		wg.Wait()
 		require.NoError(t, r.Shutdown(context.Background()))
 		for _, sg := range groups {
-			what := fmt.Sprintf("seed %d run %d group %d (n %d, window %d, %s, cancel at %d, try %v, fail at %d, fail-fast %v)",
-				seed, run, sg.key, sg.n, sg.window, sg.mode, sg.cancelAt, sg.try, sg.failAt, sg.failFast)
-			require.Len(t, sg.got, len(sg.accepted), "%s: results for the accepted items", what)
+			what := fmt.Sprintf("seed %d run %d group %d (n %d, window %d, %s, cancel at %d, try %v, fail at %d, fail-fast %v, leave %q at %d)",
+				seed, run, sg.key, sg.n, sg.window, sg.mode, sg.cancelAt, sg.try, sg.failAt, sg.failFast, sg.leave, sg.leaveAt)
+			require.Equal(t, len(sg.accepted), len(sg.got), "%s: items with a result, of the accepted ones", what)
 			for _, v := range sg.accepted {
 				require.Equal(t, 1, sg.got[v], "%s: item %d", what, v)
 			}
@@ -138,18 +142,7 @@ func stressOne(t *testing.T, r *group.Router[int, [2]int], sg *stressGroup) {
 	read := make(chan struct{})
 	go func() {
 		defer close(read)
-		for v, err := range g.Results() {
-			if v[0] != sg.key && err == nil {
-				t.Errorf("group %d got an item of group %d", sg.key, v[0])
-			}
-			item := v[1]
-			if err == nil {
-				item /= 2
-			} else {
-				sg.errs[item] = err
-			}
-			sg.got[item]++
-			sg.order = append(sg.order, item)
+		for !sg.readSome(t, g) {
 		}
 	}()
 	for i := range sg.n {
@@ -171,4 +164,52 @@ func stressOne(t *testing.T, r *group.Router[int, [2]int], sg *stressGroup) {
 	}
 	g.Close()
 	<-read
+}
+
+// errLeave is the panic of a stress reader's loop body that leaves its range.
+var errLeave = errors.New("the reader leaves its range")
+
+// readSome ranges over g's results in a goroutine of its own, recording them, and leaves the
+// range after sg.leaveAt results the way sg.leave says. It reports whether the range ended.
+func (sg *stressGroup) readSome(t *testing.T, g *group.Group[int, [2]int]) (ended bool) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			if p := recover(); p != nil && p != errLeave {
+				panic(p)
+			}
+		}()
+		n := 0
+		for v, err := range g.Results() {
+			sg.record(t, v, err)
+			if n++; sg.leave != "" && n == sg.leaveAt {
+				switch sg.leave {
+				case "panic":
+					panic(errLeave)
+				case "goexit":
+					runtime.Goexit()
+				}
+				return
+			}
+		}
+		ended = true
+	}()
+	<-done
+	return ended
+}
+
+// record notes one result the reader of sg read.
+func (sg *stressGroup) record(t *testing.T, v [2]int, err error) {
+	if v[0] != sg.key && err == nil {
+		t.Errorf("group %d got an item of group %d", sg.key, v[0])
+	}
+	item := v[1]
+	if err == nil {
+		item /= 2
+	} else {
+		sg.errs[item] = err
+	}
+	sg.got[item]++
+	sg.order = append(sg.order, item)
 }
