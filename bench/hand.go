@@ -184,52 +184,8 @@ func HandService(w Workload) Server {
 		}
 		done <- h.wait()
 	}()
-	return &handServer{h: h, in: in, done: done}
+	return &replyServer{name: "hand pipeline", in: in, done: done, dead: h.ctx.Done(), cause: h.failure}
 }
-
-type handServer struct {
-	h    *handLine[request]
-	in   chan request
-	done chan error
-}
-
-func (s *handServer) Connect(context.Context, int) (Conn, error) {
-	return &handConn{s: s, reply: make(chan Item, 1)}, nil
-}
-
-// Close ends the pipeline's input and returns its outcome.
-func (s *handServer) Close() error {
-	close(s.in)
-	return <-s.done
-}
-
-type handConn struct {
-	s     *handServer
-	reply chan Item
-}
-
-// Call sends the request and waits for its reply, or for the end of the pipeline (a failed stage
-// ends it). A Call whose ctx ends before the reply leaves the connection unusable.
-func (c *handConn) Call(ctx context.Context, it Item) (Item, error) {
-	dead := c.s.h.ctx.Done()
-	select {
-	case c.s.in <- request{it: it, reply: c.reply}:
-	case <-dead:
-		return it, fmt.Errorf("bench: hand pipeline: %w", c.s.h.failure())
-	case <-ctx.Done():
-		return it, context.Cause(ctx)
-	}
-	select {
-	case out := <-c.reply:
-		return out, nil
-	case <-dead:
-		return it, fmt.Errorf("bench: hand pipeline: %w", c.s.h.failure())
-	case <-ctx.Done():
-		return it, errors.Join(context.Cause(ctx), errors.New("bench: the connection is unusable"))
-	}
-}
-
-func (c *handConn) Close() error { return nil }
 
 // failure returns the error that ended the line, once its context is done: fail sets it inside
 // once.Do before it cancels, and this Do returns only after that one has.

@@ -32,7 +32,9 @@ func PromiseService(w Workload) Server {
 			return nil
 		})
 	}()
-	return &promiseServer{p: p, in: in, done: done}
+	pctx := p.Context()
+	return &replyServer{name: "promise pipeline", in: in, done: done, dead: pctx.Done(),
+		cause: func() error { return context.Cause(pctx) }}
 }
 
 // request is one item on its way through a shared pipeline, with where its result goes.
@@ -41,47 +43,51 @@ type request struct {
 	reply chan<- Item
 }
 
-type promiseServer struct {
-	p    *pipe.Pipeline
-	in   chan request
-	done chan error
+// replyServer is the serving side both promise designs share ([PromiseService] on pipe,
+// [HandService] by hand): requests go in on one channel, each with its connection's reply
+// channel, and dead closes when the pipeline ends (cause says why).
+type replyServer struct {
+	name  string // "promise pipeline" or "hand pipeline", for errors
+	in    chan request
+	done  chan error
+	dead  <-chan struct{}
+	cause func() error
 }
 
-func (s *promiseServer) Connect(context.Context, int) (Conn, error) {
-	return &promiseConn{s: s, reply: make(chan Item, 1)}, nil
+func (s *replyServer) Connect(context.Context, int) (Conn, error) {
+	return &replyConn{s: s, reply: make(chan Item, 1)}, nil
 }
 
 // Close ends the pipeline's input and returns its outcome.
-func (s *promiseServer) Close() error {
+func (s *replyServer) Close() error {
 	close(s.in)
 	return <-s.done
 }
 
-type promiseConn struct {
-	s     *promiseServer
+type replyConn struct {
+	s     *replyServer
 	reply chan Item
 }
 
 // Call sends the request and waits for its reply, or for the end of the pipeline (a failed stage
 // ends it, with its error as the cause). A Call whose ctx ends before the reply leaves the
 // connection unusable: the reply still comes.
-func (c *promiseConn) Call(ctx context.Context, it Item) (Item, error) {
-	dead := c.s.p.Context().Done()
+func (c *replyConn) Call(ctx context.Context, it Item) (Item, error) {
 	select {
 	case c.s.in <- request{it: it, reply: c.reply}:
-	case <-dead:
-		return it, fmt.Errorf("bench: promise pipeline: %w", context.Cause(c.s.p.Context()))
+	case <-c.s.dead:
+		return it, fmt.Errorf("bench: %s: %w", c.s.name, c.s.cause())
 	case <-ctx.Done():
 		return it, context.Cause(ctx)
 	}
 	select {
 	case out := <-c.reply:
 		return out, nil
-	case <-dead:
-		return it, fmt.Errorf("bench: promise pipeline: %w", context.Cause(c.s.p.Context()))
+	case <-c.s.dead:
+		return it, fmt.Errorf("bench: %s: %w", c.s.name, c.s.cause())
 	case <-ctx.Done():
 		return it, errors.Join(context.Cause(ctx), errors.New("bench: the connection is unusable"))
 	}
 }
 
-func (c *promiseConn) Close() error { return nil }
+func (c *replyConn) Close() error { return nil }
