@@ -13,8 +13,8 @@
 // # Results
 //
 // Every item [Group.Submit] or [Group.TrySubmit] accepted yields exactly one result, to its own
-// group and to no other: the work func's value, or the item as it was submitted with an error
-// that names the group. This holds when the group's context ends too: no item of the group
+// group and to no other: the work func's value, or the item as it was submitted with an
+// *[Error] that carries the group's key. This holds when the group's context ends too: no item of the group
 // starts after that, and the items not yet started fail with the context's cause.
 // [Group.Results] delivers in completion order, or in submission order for an [Ordered] group;
 // it ends once the group is closed and every result has been read. A [Serial] group runs at most
@@ -47,7 +47,13 @@
 // Groups with items to hand out wait in one queue; a worker takes the group at the front, takes
 // a batch of at most the group's quantum of items, and puts the group back at the end if it has
 // more. The quantum adapts to the group's measured service time so that a batch is about 20 us
-// of work (at most 256 items): cheap items move in large batches, slow ones one at a time. A
+// of work (at most 256 items): cheap items move in large batches, slow ones one at a time. Every
+// group learns its own quantum whatever the rotation of the queue: its first 8 batches are
+// timed, then one in 4 of its own batches, and the estimate follows a faster sample at once and
+// a slower one only gradually, so that a batch slowed by a stall on a loaded machine does not
+// leave its group behind the others. A worker takes a group out of the queue only once it holds
+// the group's lock, and puts it back before it lets others look at the queue: a group whose lock
+// is busy keeps its place and the worker serves the next one. A
 // batch of items slow enough to be taken a few at a time is also at most an even share of the
 // group's queued items among the workers, and a new group's first items go one at a time, so a
 // few slow items spread over idle workers at once. A
@@ -70,6 +76,12 @@
 //
 // # Errors and panics
 //
+// Every error a group returns or puts on a result is an *[Error]: the group's key, what failed
+// ("open", "submit", or nothing for an item's result), and the cause, which errors.Is and
+// errors.As reach through it (the sentinel errors below, a *[PanicError], the work func's error,
+// a context's cause). errors.As(err, &ge) with a *group.Error[K] recovers the key. The Open,
+// Submit and Shutdown functions panic, naming themselves, when passed a nil context.
+//
 // By default each item's error is its own result and the group carries on. A [FailFast] group
 // ends at its first failure: the context its running work funcs were given is cancelled with the
 // failure as the cause, Submit refuses further items, and the items not yet started (those a
@@ -77,7 +89,7 @@
 // [ErrGroupFailed] and the failure; the other groups are untouched.
 //
 // A panic in the work func is recovered on the worker, with its stack, and becomes that item's
-// error (a *[PanicError], wrapped with the group's key); the router keeps serving every group.
+// error (a *[PanicError], in an *[Error] with the group's key); the router keeps serving every group.
 // With [Repanic] the goroutine ranging over the group's results re-raises it instead. A work func
 // that calls runtime.Goexit (as testing.T.FailNow does) fails its item with an error wrapping
 // [ErrGoexit]; its worker's goroutine ends, and a new worker takes its place.

@@ -29,6 +29,7 @@ type Group[K comparable, T any] struct {
 	fullErr  error // what TrySubmit returns when the window is full: see windowFull
 	avgNs    int64 // moving average of an item's service time
 	quantum  int   // most items a worker takes at once: about quantumTime of work
+	claims   int   // batches claimed by workers: one in timeEvery is timed
 
 	// The channels below are made on first need, under mu, so that an idle group holds none:
 	// closedCh and space when a submitter must wait, notify when the reader must, idleCh when
@@ -114,16 +115,20 @@ func (g *Group[K, T]) Key() K { return g.key }
 func (g *Group[K, T]) Stats() Stats { return g.stats.snapshot() }
 
 // Submit hands v to the group's workers. It blocks while the group's window is full, until the
-// reader makes room, ctx ends (it returns ctx's cause, wrapped), or the group is closed (it returns
-// [ErrGroupClosed], or [ErrRouterClosed]). An item Submit accepted always gets exactly one result.
+// reader makes room, ctx ends (it returns ctx's cause), or the group is closed (it returns
+// [ErrGroupClosed], or [ErrRouterClosed]); each error is an *[Error] with the group's key. An
+// item Submit accepted always gets exactly one result. Submit panics if ctx is nil.
 //
 // The window counts results not yet read, so the group's results must be read while more than a
 // window of items is submitted: submit from one goroutine and range over [Group.Results] in
 // another (or use [Group.TrySubmit] and read when the window is full). A goroutine that submits
 // more than the window before it reads blocks until ctx ends.
 func (g *Group[K, T]) Submit(ctx context.Context, v T) error {
+	if ctx == nil {
+		nilContext(fmt.Sprintf("group %v: Submit(nil, ...)", g.key))
+	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("group %v: submit: %w", g.key, context.Cause(ctx))
+		return g.submitErr(context.Cause(ctx))
 	}
 	for {
 		ok, w, err := g.offer(v)
@@ -134,7 +139,7 @@ func (g *Group[K, T]) Submit(ctx context.Context, v T) error {
 		case <-w.space: // room was made: the next offer takes it, or finds it taken
 		case <-w.closed: // the next offer reports why
 		case <-ctx.Done():
-			return fmt.Errorf("group %v: submit: %w", g.key, context.Cause(ctx))
+			return g.submitErr(context.Cause(ctx))
 		}
 	}
 }
@@ -155,7 +160,7 @@ func (g *Group[K, T]) windowFull() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.fullErr == nil {
-		g.fullErr = fmt.Errorf("group %v: %w", g.key, ErrWindowFull)
+		g.fullErr = g.submitErr(ErrWindowFull)
 	}
 	return g.fullErr
 }
@@ -171,7 +176,7 @@ func (g *Group[K, T]) offer(v T) (bool, submitWait, error) {
 	if g.closed {
 		err := g.closeErr
 		g.mu.Unlock()
-		return false, submitWait{}, fmt.Errorf("group %v: submit: %w", g.key, err)
+		return false, submitWait{}, g.submitErr(err)
 	}
 	held := g.held()
 	if held >= g.o.window {
@@ -295,7 +300,7 @@ func (g *Group[K, T]) abandon(cause error) {
 	n := g.pending()
 	for range n {
 		i := g.st.pending.pop()
-		g.st.slots[i].err = fmt.Errorf("group %v: %w", g.key, cause)
+		g.st.slots[i].err = g.itemErr(cause)
 		g.finish(i)
 	}
 	idle := g.idle()

@@ -60,3 +60,20 @@ func (q *groupQueue[K, T]) pop() *Group[K, T] {
 	}
 	return g
 }
+
+// takeScan is how many groups from the front of the queue take tries to lock.
+const takeScan = 8
+
+// take removes and returns the first of the queue's first takeScan groups whose lock it gets,
+// with its lock held (locked). If it gets none, it returns the front group, unlocked, and leaves
+// it in the queue. The queue is not empty. The groups it passes over keep their places.
+func (q *groupQueue[K, T]) take() (g *Group[K, T], locked bool) {
+	for i := q.head; i < len(q.buf) && i < q.head+takeScan; i++ {
+		if g := q.buf[i]; g.mu.TryLock() {
+			copy(q.buf[q.head+1:i+1], q.buf[q.head:i]) // the ones passed over move up one
+			q.pop()
+			return g, true
+		}
+	}
+	return q.buf[q.head], false
+}

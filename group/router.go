@@ -74,19 +74,23 @@ func New[K comparable, T any](work func(context.Context, T) (T, error), opts ...
 // Open opens the request group of key: its items go through the router's workers, and its results
 // come back to it alone. The group ends with [Group.Close], or when ctx ends: then its items not
 // yet started fail with ctx's cause and the group is reclaimed, even if nobody reads its results.
-// Open returns [ErrKeyOpen] if key's group is open (a closed group's key can be opened again at
-// once), [ErrRouterClosed] after Close, and ctx's cause if ctx has already ended.
+// Open returns an *[Error] with the key, wrapping [ErrKeyOpen] if key's group is open (a closed
+// group's key can be opened again at once), [ErrRouterClosed] after Close, and ctx's cause if
+// ctx has already ended. Open panics if ctx is nil.
 func (r *Router[K, T]) Open(ctx context.Context, key K, opts ...GroupOption) (*Group[K, T], error) {
+	if ctx == nil {
+		nilContext(fmt.Sprintf("group: Open(nil, %v)", key))
+	}
 	if err := context.Cause(ctx); err != nil {
-		return nil, fmt.Errorf("group %v: open: %w", key, err)
+		return nil, &Error[K]{Key: key, Op: "open", Err: err}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return nil, ErrRouterClosed
+		return nil, &Error[K]{Key: key, Op: "open", Err: ErrRouterClosed}
 	}
 	if _, ok := r.groups[key]; ok {
-		return nil, fmt.Errorf("%w: %v", ErrKeyOpen, key)
+		return nil, &Error[K]{Key: key, Op: "open", Err: ErrKeyOpen}
 	}
 	g := newGroup(r, ctx, key, newGroupOptions(opts))
 	r.groups[key] = g
@@ -119,8 +123,11 @@ func (r *Router[K, T]) Wait() { r.wg.Wait() }
 // [Router.Wait] does, or for ctx to end, whichever comes first. It returns nil once every worker
 // has ended, and ctx's cause if ctx ended first (the workers then still finish the accepted items
 // in the background). It is the one call a service needs at exit: `defer r.Shutdown(ctx)`.
-// Shutdown can be called more than once.
+// Shutdown can be called more than once. Shutdown panics if ctx is nil.
 func (r *Router[K, T]) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		nilContext("group: Shutdown(nil)")
+	}
 	r.Close()
 	done := make(chan struct{})
 	go func() { // owned by Shutdown: ends when the workers have ended
@@ -191,19 +198,61 @@ func (r *Router[K, T]) schedule(g *Group[K, T]) {
 	r.mu.Unlock()
 }
 
-// next returns the group at the front of the queue, waiting for one; nil once the router is
-// closed and no group has work.
-func (r *Router[K, T]) next() *Group[K, T] {
+// next claims a worker's next batch (see Group.claim) and returns its group; nil once the router
+// is closed and no group has work. It waits for a group with work.
+//
+// The claim is made under r.mu, from the first group of the queue whose lock is free (a TryLock:
+// r.mu is never held waiting for a group's lock), and the group goes back at the end of the
+// queue before r.mu is released. So a group is never out of the queue while a worker waits for
+// its lock: before, a worker took the front group and then locked it, and when that lock was
+// busy (a submitter or reader holding it) the worker slept, for up to a time slice on a loaded
+// machine, with the group out of the queue, while the other groups were served. When every
+// group in reach is locked, the worker waits for the front one's lock and leaves it in the queue.
+//
+// Lock order: r.mu, then a TryLock of a group's mu; or a group's mu, then r.mu (schedule).
+func (r *Router[K, T]) next(b *batch[K, T]) *Group[K, T] {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	for r.ready.len() == 0 {
-		if r.closed && len(r.live) == 0 {
-			r.cond.Broadcast()
-			return nil
+	for {
+		for r.ready.len() == 0 {
+			if r.closed && len(r.live) == 0 {
+				r.cond.Broadcast()
+				r.mu.Unlock()
+				return nil
+			}
+			r.cond.Wait()
 		}
-		r.cond.Wait()
+		g, locked := r.ready.take()
+		if !locked { // every group in reach is locked: wait for the front one's lock
+			r.mu.Unlock()
+			g.mu.Lock()
+			claimed, requeue := g.claim(b, false)
+			more := !requeue && g.queued && g.pending() > 0
+			g.mu.Unlock()
+			switch {
+			case requeue:
+				r.schedule(g)
+			case claimed && more:
+				// g stayed in the queue with more to hand out: pass on the wake-up this worker
+				// may have taken, as a worker that puts its group back does.
+				r.wakeOne()
+			}
+			if claimed {
+				return g
+			}
+			r.mu.Lock()
+			continue
+		}
+		claimed, requeue := g.claim(b, true)
+		g.mu.Unlock()
+		if requeue {
+			r.ready.push(g)
+			r.cond.Signal()
+		}
+		if claimed {
+			r.mu.Unlock()
+			return g
+		}
 	}
-	return r.ready.pop()
 }
 
 // worker serves groups in turn: from the group at the front of the queue it takes a batch of up
@@ -230,10 +279,7 @@ func (r *Router[K, T]) serve(b *batch[K, T]) {
 		b.took = -1
 		g.publish(b)
 	}
-	for g := r.next(); g != nil; g = r.next() {
-		if !g.claim(b) {
-			continue
-		}
+	for g := r.next(b); g != nil; g = r.next(b) {
 		g.run(b)
 		g.publish(b)
 		if b.n%yieldEvery == 0 {
@@ -245,6 +291,12 @@ func (r *Router[K, T]) serve(b *batch[K, T]) {
 		}
 	}
 	r.wakeAll()
+}
+
+func (r *Router[K, T]) wakeOne() {
+	r.mu.Lock()
+	r.cond.Signal()
+	r.mu.Unlock()
 }
 
 func (r *Router[K, T]) wakeAll() {

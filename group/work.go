@@ -2,7 +2,7 @@ package group
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"time"
 
 	"github.com/stagecoach-go/stagecoach/internal/panics"
@@ -10,30 +10,39 @@ import (
 
 // batch is a worker's run of items from one group.
 type batch[K comparable, T any] struct {
-	g    *Group[K, T] // the group of the batch being run; nil between batches
-	idx  []int
-	vals []T
-	errs []error
-	pos  int // the item being run
-	took time.Duration
-	n    int // batches run by this worker, to time one in timeEvery
+	g     *Group[K, T] // the group of the batch being run; nil between batches
+	idx   []int
+	vals  []T
+	errs  []error
+	pos   int  // the item being run
+	timed bool // the batch is timed, for its group to learn its quantum
+	took  time.Duration
+	n     int // batches run by this worker, to yield every yieldEvery
 }
 
-// timeEvery: a worker times one batch in this many, to keep clock reads off the hot path.
+// timeEvery: one batch of a group in this many is timed, to keep clock reads off the hot path.
+// The count is the group's own (Group.claims), not a worker's: with a worker's count, a fixed
+// rotation of the queue of groups (one worker, an even number of busy groups) timed the batches
+// of some groups only, and the others never learned their quantum: they moved one item a turn
+// while the timed ones moved up to 256.
 const timeEvery = 4
+
+// learnFirst: a group's first batches, all timed.
+const learnFirst = 8
 
 // claim takes the next run of g's items for a worker, just taken from the router's queue: at
 // most g's quantum (one for a serial group), and, for items slow enough that the quantum is
 // below its maximum, at most an even share of g's pending items among the workers, so that slow
-// items spread over idle workers before they are batched. It
-// puts g back in the queue if it has more to hand out, and reports false if g has nothing to
-// hand out now.
-func (g *Group[K, T]) claim(b *batch[K, T]) bool {
-	g.mu.Lock()
-	g.queued = false
+// items spread over idle workers before they are batched. popped says whether the worker took g
+// out of the router's queue (or found it locked and left it there). claim reports whether it
+// took any items (g may have nothing to hand out now), and whether g must be put in the queue,
+// having more to hand out and not being in it. g.mu is held.
+func (g *Group[K, T]) claim(b *batch[K, T], popped bool) (claimed, requeue bool) {
+	if popped {
+		g.queued = false
+	}
 	if g.pending() == 0 || (g.o.serial && g.running > 0) || g.ctx.Err() != nil {
-		g.mu.Unlock()
-		return false
+		return false, false
 	}
 	k := min(g.quantum, g.pending())
 	if g.quantum < maxQuantum {
@@ -44,6 +53,10 @@ func (g *Group[K, T]) claim(b *batch[K, T]) bool {
 	if g.o.serial {
 		k = 1
 	}
+	// A group's first batches are all timed, so that it learns its quantum fast; then one in
+	// timeEvery. A serial group's batch is one item whatever it learns.
+	b.timed = !g.o.serial && (g.claims < learnFirst || g.claims%timeEvery == 0)
+	g.claims++
 	b.g = g
 	b.idx, b.vals, b.errs = b.idx[:0], b.vals[:0], b.errs[:0]
 	for range k {
@@ -54,19 +67,14 @@ func (g *Group[K, T]) claim(b *batch[K, T]) bool {
 	}
 	g.running += k
 	g.count(k, 0, 0)
-	queue := g.enqueue()
-	g.mu.Unlock()
-	if queue {
-		g.r.schedule(g)
-	}
-	return true
+	return true, g.enqueue()
 }
 
 // run processes the batch with no lock held. An item whose group's context has ended is not run:
 // it fails with the context's cause.
 func (g *Group[K, T]) run(b *batch[K, T]) {
 	b.n++
-	timed := b.n%timeEvery == 1 && !g.o.serial // a serial group's batch is one item whatever it learns
+	timed := b.timed
 	var began time.Time
 	if timed {
 		began = time.Now()
@@ -106,7 +114,7 @@ func (g *Group[K, T]) runSome(b *batch[K, T]) {
 	for b.pos < len(b.vals) {
 		v := b.vals[b.pos]
 		if g.done != nil && g.ctx.Err() != nil {
-			b.errs[b.pos] = fmt.Errorf("group %v: %w", g.key, context.Cause(g.ctx))
+			b.errs[b.pos] = g.endedErr()
 			b.pos++
 			continue
 		}
@@ -124,8 +132,7 @@ func (g *Group[K, T]) runSome(b *batch[K, T]) {
 // failed records the error of the batch's item at b.pos, which was v, and moves past it: in a
 // fail-fast group, past the rest of the batch too, which does not start.
 func (g *Group[K, T]) failed(b *batch[K, T], v T, err error) {
-	err = fmt.Errorf("group %v: %w", g.key, err)
-	b.vals[b.pos], b.errs[b.pos] = v, err
+	b.vals[b.pos], b.errs[b.pos] = v, g.itemErr(err)
 	if g.o.failFast {
 		g.skipRest(b, err)
 		return
@@ -133,18 +140,28 @@ func (g *Group[K, T]) failed(b *batch[K, T], v T, err error) {
 	b.pos++
 }
 
-// skipRest fails the items of a fail-fast group's batch after one that failed, without running
-// them: they have not started, and none may start after the group's first failure (publish then
-// ends the group, and fails its items still pending the same way).
+// skipRest fails the items of a fail-fast group's batch after one that failed with first,
+// without running them: they have not started, and none may start after the group's first
+// failure (publish then ends the group, and fails its items still pending the same way).
 func (g *Group[K, T]) skipRest(b *batch[K, T], first error) {
-	cause := fmt.Errorf("group %v: %w", g.key, failedCause(first))
+	var cause error
 	for b.pos++; b.pos < len(b.vals); b.pos++ {
+		if cause == nil {
+			cause = g.itemErr(failedCause(first))
+		}
 		b.errs[b.pos] = cause // b.vals[b.pos] is still the item as submitted
 	}
 }
 
-// failedCause is what ends a fail-fast group whose first failure is first.
-func failedCause(first error) error { return fmt.Errorf("%w: %w", ErrGroupFailed, first) }
+// endedErr is the error of an item of g not run because g's context has ended: its cause, with
+// g's key (a fail-fast group's own cause, its first failure, has it already).
+func (g *Group[K, T]) endedErr() error {
+	cause := context.Cause(g.ctx)
+	if e, ok := cause.(*Error[K]); ok && g.o.failFast && errors.Is(e, ErrGroupFailed) {
+		return e
+	}
+	return g.itemErr(cause)
+}
 
 // publish stores the batch's results in their slots for the reader, and learns from its timing.
 // A fail-fast group's first failure fails the group.
@@ -192,29 +209,45 @@ func cmpOr(a, b error) error {
 	return b
 }
 
-// failing starts the end of a fail-fast group at its first failure, before anyone else can see
-// that failure: the group's context (the one its work funcs were given) is cancelled with the
-// failure as the cause, so no worker claims or starts another item of it. publish then reclaims
-// the group as if its context had ended (abandon): no more submissions, and every item not yet
-// started fails with the cause. g.mu is held.
+// failing starts the end of a fail-fast group at its first failure, first (an item's error,
+// with the key), before anyone else can see that failure: the group's context (the one its work
+// funcs were given) is cancelled with the failure as the cause (an *Error wrapping
+// ErrGroupFailed), so no worker claims or starts another item of it. publish then reclaims the
+// group as if its context had ended (abandon): no more submissions, and every item not yet
+// started fails with the cause, which failing returns without the key. g.mu is held.
 func (g *Group[K, T]) failing(first error) error {
+	if e, ok := first.(*Error[K]); ok {
+		first = e.Err
+	}
 	cause := failedCause(first)
 	g.unhook() // abandon runs once, from publish, not also from the hook
-	g.cancel(cause)
+	g.cancel(g.itemErr(cause))
 	return cause
 }
 
-// learn updates the moving average of an item's service time and the quantum it gives. g.mu is
-// held.
+// learn updates the estimate of an item's service time and the quantum it gives. Timing noise on
+// a loaded machine only adds time (a worker that loses its processor mid-batch), so the estimate
+// follows a lower sample quickly (half way at once) and a higher one slowly: a sample counts for
+// at most maxRise times the estimate, a quarter at a time, so one stalled batch moves it by at
+// most 1.25x. A group whose first batch was slow (a cold start) learns its real quantum within a
+// few batches, and one stall does not leave a group behind the others for the many batches a
+// plain moving average would take to come back; a real rise in service time is learned over a
+// few samples. g.mu is held.
 func (g *Group[K, T]) learn(took time.Duration, items int) {
 	per := took.Nanoseconds()/int64(items) + 1
-	if g.avgNs == 0 {
+	switch {
+	case g.avgNs == 0:
 		g.avgNs = per
-	} else {
-		g.avgNs = (3*g.avgNs + per) / 4
+	case per < g.avgNs:
+		g.avgNs = (g.avgNs + per) / 2
+	default:
+		g.avgNs = (3*g.avgNs + min(per, maxRise*g.avgNs)) / 4
 	}
 	g.quantum = int(max(1, min(maxQuantum, quantumTime.Nanoseconds()/g.avgNs)))
 }
+
+// maxRise bounds a sample of an item's service time, as a multiple of the group's average.
+const maxRise = 2
 
 // goexited records that the item at b.pos called runtime.Goexit: it fails with ErrGoexit, as any
 // failed item does (in a fail-fast group, with the rest of the batch).
