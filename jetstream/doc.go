@@ -112,6 +112,10 @@
 // in the [OnError] func ends the run with that panic as Run's error. The feed's goroutines never
 // crash the process.
 //
+// Misuse panics at the call site, naming the bad argument: [New] with a nil context, JetStream,
+// Router or decode func, [Feed.Run] with a nil context or called a second time, an option with
+// a value out of its range.
+//
 // # Counters
 //
 // [Feed.Stats] reports received, redelivered, processed, failed, retried, dead-lettered and held

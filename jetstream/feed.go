@@ -79,11 +79,13 @@ type Feed[K comparable, T any] struct {
 // processes the items, and its errors decide each message's fate (see the package documentation).
 //
 // New returns an error naming the stream or the consumer if it does not exist, and naming the
-// dead-letter subject if no stream captures it. It panics if js, r or decode is nil.
+// dead-letter subject if no stream captures it. It panics if ctx, js, r or decode is nil.
 func New[K comparable, T any](ctx context.Context, js natsjs.JetStream, stream, consumer string,
 	r *group.Router[K, T], decode func(natsjs.Msg) (K, T, error), opts ...Option,
 ) (*Feed[K, T], error) {
 	switch {
+	case ctx == nil:
+		panic("jetstream: New with a nil context (use context.Background() or a caller's ctx)")
 	case js == nil:
 		panic("jetstream: New with a nil JetStream")
 	case r == nil:
@@ -163,8 +165,11 @@ func timings(c natsjs.ConsumerConfig, o options) (time.Duration, func(int) time.
 // [group.ErrRouterClosed] when a message meets the router closed under it, and with a *[group.PanicError] when
 // the OnError func panics. A work func that never returns keeps Run from returning.
 //
-// Run panics if it is called more than once.
+// Run panics if it is called more than once, or with a nil ctx.
 func (f *Feed[K, T]) Run(ctx context.Context) error {
+	if ctx == nil {
+		panic("jetstream: Feed.Run with a nil context (use context.Background() or a caller's ctx)")
+	}
 	if !f.started.CompareAndSwap(false, true) {
 		panic("jetstream: Feed.Run called more than once")
 	}

@@ -296,6 +296,22 @@ func TestRunTwicePanics(t *testing.T) {
 	assert.PanicsWithValue(t, "jetstream: Feed.Run called more than once", func() { _ = f.Run(t.Context()) })
 }
 
+// A nil context panics at the call site, naming the call.
+func TestNilContextPanics(t *testing.T) {
+	s := startServer(t, t.TempDir(), -1)
+	_, js := connect(t, s.ClientURL())
+	setup(t, js, natsjs.ConsumerConfig{})
+	r := group.New[string](newSink(1).record)
+	defer r.Shutdown(context.Background())
+	var nilCtx context.Context
+	assert.PanicsWithValue(t, "jetstream: New with a nil context (use context.Background() or a caller's ctx)", func() {
+		_, _ = jetstream.New(nilCtx, js, stream, consumerName, r, decodeEvent, jetstream.DeadLetter(dlqSubject))
+	})
+	f, err := jetstream.New(t.Context(), js, stream, consumerName, r, decodeEvent, jetstream.DeadLetter(dlqSubject))
+	require.NoError(t, err)
+	assert.PanicsWithValue(t, "jetstream: Feed.Run with a nil context (use context.Background() or a caller's ctx)", func() { _ = f.Run(nilCtx) })
+}
+
 func TestOptionsPanicOnBadValues(t *testing.T) {
 	tests := []struct {
 		name string
