@@ -10,11 +10,29 @@
 //	go func() { defer g.Close(); for msg := range conn.In { g.Submit(ctx, msg) } }()
 //	for reply, err := range g.Results() { conn.Send(reply, err) }
 //
+// # Requests and replies of two types
+//
+// [New] takes a work func that returns its item's type, func(ctx, T) (T, error), as a Machine's
+// Do does. [Map] takes one that turns an In into an Out, func(ctx, In) (Out, error), as a
+// service turns a Request into a Reply: it returns a [MapRouter], whose [MapGroup]s submit Ins
+// and read Outs, and which is in every other way a Router ([Router] and [Group] are the MapRouter
+// and MapGroup whose In and Out are one type). A failed item's result is then the zero Out, with
+// an *[Error] (the key) wrapping an *[ItemError] that carries the item as it was submitted:
+//
+//	r := group.Map[ConnID](handle) // handle func(context.Context, Request) (Reply, error)
+//	...
+//	for reply, err := range g.Results() {
+//		var ie *group.ItemError[Request]
+//		if errors.As(err, &ie) { conn.Fail(ie.Item.ID, err); continue }
+//		conn.Send(reply)
+//	}
+//
 // # Results
 //
 // Every item [Group.Submit] or [Group.TrySubmit] accepted yields exactly one result, to its own
 // group and to no other: the work func's value, or the item as it was submitted with an
-// *[Error] that carries the group's key. This holds when the group's context ends too: no item of the group
+// *[Error] that carries the group's key (for a [MapRouter], the zero Out with that error, which
+// carries the item). This holds when the group's context ends too: no item of the group
 // starts after that, and the items not yet started fail with the context's cause.
 // [Group.Results] delivers in completion order, or in submission order for an [Ordered] group;
 // it ends once the group is closed and every result has been read. A [Serial] group runs at most

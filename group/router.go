@@ -40,21 +40,31 @@ const yieldEvery = 8
 
 // A Router runs one work func on a fixed set of workers for its whole life, for any number of
 // request groups (see the package documentation). Make one with [New]; it must not be copied.
-type Router[K comparable, T any] struct {
-	work func(context.Context, T) (T, error)
+// It is the [MapRouter] of a work func whose result has the type of its item.
+type Router[K comparable, T any] = MapRouter[K, T, T]
+
+// A MapRouter is a [Router] whose work func turns an In into an Out: a service's request into its
+// reply. Make one with [Map]; it must not be copied. Its groups are [MapGroup]s: they submit Ins
+// and read Outs, and a failed item's result is the zero Out with an *[Error] that wraps an
+// *[ItemError] carrying the item as it was submitted.
+type MapRouter[K comparable, In, Out any] struct {
+	work func(context.Context, In) (Out, error)
+	// fail is a failed item's result: the item itself for a Router, the zero Out for a
+	// MapRouter, with the cause wrapped in an *Error with the key (and an *ItemError).
+	fail func(key K, v In, cause error) (Out, error)
 	o    routerOptions
 
 	mu     sync.Mutex
 	cond   sync.Cond
-	ready  groupQueue[K, T] // groups with items to hand out, each at most once
-	groups map[K]*Group[K, T]
-	live   map[*Group[K, T]]struct{} // groups that may still get or run items
+	ready  groupQueue[K, In, Out] // groups with items to hand out, each at most once
+	groups map[K]*MapGroup[K, In, Out]
+	live   map[*MapGroup[K, In, Out]]struct{} // groups that may still get or run items
 	closed bool
 	wg     sync.WaitGroup
 
 	retired Stats // the counters of groups no longer live
 
-	stores storePools[T] // the windows of groups that hold items are taken from here
+	stores storePools[In, Out] // the windows of groups that hold items are taken from here
 }
 
 // New starts a router of workers running work. The workers run until [Router.Close]; wait for
@@ -63,7 +73,27 @@ func New[K comparable, T any](work func(context.Context, T) (T, error), opts ...
 	if work == nil {
 		panic("group: New: nil work func")
 	}
-	r := &Router[K, T]{work: work, o: newRouterOptions(opts), groups: map[K]*Group[K, T]{}, live: map[*Group[K, T]]struct{}{}}
+	return start(work, sameItem[K, T], opts)
+}
+
+// Map starts a router of workers running work, a func whose result is of another type than its
+// item, as [New] does: [MapRouter.Open] opens groups that submit Ins and read Outs. A failed
+// item's result is the zero Out with an *[Error] (the group's key) wrapping an *[ItemError] that
+// carries the item as it was submitted and the cause; errors.Is and errors.As reach the cause
+// through both. Map panics if work is nil.
+func Map[K comparable, In, Out any](work func(context.Context, In) (Out, error), opts ...Option) *MapRouter[K, In, Out] {
+	if work == nil {
+		panic("group: Map: nil work func")
+	}
+	return start(work, itemFailed[K, In, Out], opts)
+}
+
+// start starts the workers of a router running work, whose failed items' results fail makes.
+func start[K comparable, In, Out any](work func(context.Context, In) (Out, error), fail func(K, In, error) (Out, error), opts []Option) *MapRouter[K, In, Out] {
+	r := &MapRouter[K, In, Out]{
+		work: work, fail: fail, o: newRouterOptions(opts),
+		groups: map[K]*MapGroup[K, In, Out]{}, live: map[*MapGroup[K, In, Out]]struct{}{},
+	}
 	r.cond.L = &r.mu
 	for range r.o.workers {
 		r.wg.Go(r.worker) // owned by the router: ends after Close, once no work is left
@@ -77,7 +107,7 @@ func New[K comparable, T any](work func(context.Context, T) (T, error), opts ...
 // Open returns an *[Error] with the key, wrapping [ErrKeyOpen] if key's group is open (a closed
 // group's key can be opened again at once), [ErrRouterClosed] after Close, and ctx's cause if
 // ctx has already ended. Open panics if ctx is nil.
-func (r *Router[K, T]) Open(ctx context.Context, key K, opts ...GroupOption) (*Group[K, T], error) {
+func (r *MapRouter[K, In, Out]) Open(ctx context.Context, key K, opts ...GroupOption) (*MapGroup[K, In, Out], error) {
 	if ctx == nil {
 		nilContext(fmt.Sprintf("group: Open(nil, %v)", key))
 	}
@@ -101,10 +131,10 @@ func (r *Router[K, T]) Open(ctx context.Context, key K, opts ...GroupOption) (*G
 // Close stops the router taking new groups and submissions. Workers finish every item already
 // submitted, so every accepted item still gets its result, and then end. Close does not wait;
 // [Router.Wait] does. Close can be called more than once.
-func (r *Router[K, T]) Close() {
+func (r *MapRouter[K, In, Out]) Close() {
 	r.mu.Lock()
 	r.closed = true
-	groups := make([]*Group[K, T], 0, len(r.groups))
+	groups := make([]*MapGroup[K, In, Out], 0, len(r.groups))
 	for _, g := range r.groups {
 		groups = append(groups, g)
 	}
@@ -117,14 +147,14 @@ func (r *Router[K, T]) Close() {
 
 // Wait blocks until every worker of the router has ended, which happens after [Router.Close] once
 // every accepted item has its result. A work func that never returns keeps Wait from returning.
-func (r *Router[K, T]) Wait() { r.wg.Wait() }
+func (r *MapRouter[K, In, Out]) Wait() { r.wg.Wait() }
 
 // Shutdown closes the router (see [Router.Close]) and waits for its workers to end, as
 // [Router.Wait] does, or for ctx to end, whichever comes first. It returns nil once every worker
 // has ended, and ctx's cause if ctx ended first (the workers then still finish the accepted items
 // in the background). It is the one call a service needs at exit: `defer r.Shutdown(ctx)`.
 // Shutdown can be called more than once. Shutdown panics if ctx is nil.
-func (r *Router[K, T]) Shutdown(ctx context.Context) error {
+func (r *MapRouter[K, In, Out]) Shutdown(ctx context.Context) error {
 	if ctx == nil {
 		nilContext("group: Shutdown(nil)")
 	}
@@ -143,7 +173,7 @@ func (r *Router[K, T]) Shutdown(ctx context.Context) error {
 }
 
 // Len returns the number of open groups.
-func (r *Router[K, T]) Len() int {
+func (r *MapRouter[K, In, Out]) Len() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.groups)
@@ -152,7 +182,7 @@ func (r *Router[K, T]) Len() int {
 // Stats returns the router's counters, over every group it has had. The router keeps no counter
 // of its own on the hot path: it adds up its live groups' counters and those of the groups that
 // are done.
-func (r *Router[K, T]) Stats() Stats {
+func (r *MapRouter[K, In, Out]) Stats() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.retired
@@ -164,7 +194,7 @@ func (r *Router[K, T]) Stats() Stats {
 
 // retire folds a group that will get and run no more items into the router's totals, and lets
 // the workers of a closed router leave once no group is live.
-func (r *Router[K, T]) retire(g *Group[K, T]) {
+func (r *MapRouter[K, In, Out]) retire(g *MapGroup[K, In, Out]) {
 	r.mu.Lock()
 	_, live := r.live[g]
 	if live {
@@ -182,7 +212,7 @@ func (r *Router[K, T]) retire(g *Group[K, T]) {
 }
 
 // forget removes g from the open groups, if it is still the group of its key.
-func (r *Router[K, T]) forget(g *Group[K, T]) {
+func (r *MapRouter[K, In, Out]) forget(g *MapGroup[K, In, Out]) {
 	r.mu.Lock()
 	if r.groups[g.key] == g {
 		delete(r.groups, g.key)
@@ -191,7 +221,7 @@ func (r *Router[K, T]) forget(g *Group[K, T]) {
 }
 
 // schedule puts g at the back of the queue of groups with work, and wakes a worker.
-func (r *Router[K, T]) schedule(g *Group[K, T]) {
+func (r *MapRouter[K, In, Out]) schedule(g *MapGroup[K, In, Out]) {
 	r.mu.Lock()
 	r.ready.push(g)
 	r.cond.Signal()
@@ -210,7 +240,7 @@ func (r *Router[K, T]) schedule(g *Group[K, T]) {
 // group in reach is locked, the worker waits for the front one's lock and leaves it in the queue.
 //
 // Lock order: r.mu, then a TryLock of a group's mu; or a group's mu, then r.mu (schedule).
-func (r *Router[K, T]) next(b *batch[K, T]) *Group[K, T] {
+func (r *MapRouter[K, In, Out]) next(b *batch[K, In, Out]) *MapGroup[K, In, Out] {
 	r.mu.Lock()
 	for {
 		for r.ready.len() == 0 {
@@ -259,15 +289,15 @@ func (r *Router[K, T]) next(b *batch[K, T]) *Group[K, T] {
 // to the group's quantum of items, puts the group back at the end of the queue if it has more,
 // runs the batch without holding any lock, and publishes the results to the group at once. A
 // worker never blocks on a group: every result has its slot in the group's window since Submit.
-func (r *Router[K, T]) worker() {
-	r.serve(&batch[K, T]{})
+func (r *MapRouter[K, In, Out]) worker() {
+	r.serve(&batch[K, In, Out]{})
 }
 
 // serve is a worker's loop. A work func that calls runtime.Goexit (as testing.T.FailNow does)
 // ends the worker's goroutine, which cannot be saved: its deferred func fails that item with
 // ErrGoexit and starts a replacement that finishes the batch and serves on, so the router keeps
 // its workers and every item still gets its result.
-func (r *Router[K, T]) serve(b *batch[K, T]) {
+func (r *MapRouter[K, In, Out]) serve(b *batch[K, In, Out]) {
 	defer func() {
 		if b.g != nil { // a batch was cut short: the work func called runtime.Goexit
 			b.goexited()
@@ -293,13 +323,13 @@ func (r *Router[K, T]) serve(b *batch[K, T]) {
 	r.wakeAll()
 }
 
-func (r *Router[K, T]) wakeOne() {
+func (r *MapRouter[K, In, Out]) wakeOne() {
 	r.mu.Lock()
 	r.cond.Signal()
 	r.mu.Unlock()
 }
 
-func (r *Router[K, T]) wakeAll() {
+func (r *MapRouter[K, In, Out]) wakeAll() {
 	r.mu.Lock()
 	r.cond.Broadcast()
 	r.mu.Unlock()
