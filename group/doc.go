@@ -79,6 +79,20 @@
 // one batch a worker, not by its backlog. Workers yield their processor every few batches so
 // that submitters and readers are not starved on a machine whose cores they keep busy.
 //
+// # Weights
+//
+// A group opened with [Weight](w) gets a share of the workers in proportion to w while several
+// groups have work queued: two busy groups of weights 1 and 3 get 25% and 75% of the workers'
+// time whatever their items cost (TestStressWeightedShares, 1 to 8 workers). Once a router has a
+// weighted group, every group of it (weight 1 unless said) is served by weighted deficit round
+// robin over measured service time: each turn adds the group's weight times 20 us to its credit
+// (at most two turns' worth), a worker takes a batch worth the credit at the group's measured
+// cost an item, and the batch's measured time is charged to it; a group in debt (an item far
+// slower than its estimate) passes its turns until its credit is positive again, unless no other
+// group waits. A group of weight 1 has its turn in every round, so it is never starved. A group
+// passed over because its lock is busy (its reader taking results) banks the turn it lost. A
+// router with no weighted group serves its groups as described above, in turns of about 20 us.
+//
 // # Lifecycle and shutdown
 //
 // [Router.Open] returns [ErrKeyOpen] for a key whose group is open (not get-or-create: two owners

@@ -35,6 +35,10 @@ type MapGroup[K comparable, In, Out any] struct {
 	avgNs    int64 // moving average of an item's service time
 	quantum  int   // most items a worker takes at once: about quantumTime of work
 	claims   int   // batches claimed by workers: one in timeEvery is timed
+	// credit is the service time, in ns, the group may still take in a weighted router: changed
+	// under mu, and also by a worker that passes the group over because its lock is busy
+	// (groupQueue.take, under the router's mu only), hence an atomic.
+	credit atomic.Int64
 
 	// The channels below are made on first need, under mu, so that an idle group holds none:
 	// closedCh and space when a submitter must wait, notify when the reader must, idleCh when
@@ -193,6 +197,9 @@ func (g *MapGroup[K, In, Out]) offer(v In) (bool, submitWait, error) {
 		w := submitWait{g.space, g.closedCh}
 		g.mu.Unlock()
 		return false, w, nil
+	}
+	if g.pending() == 0 && g.running == 0 {
+		g.credit.Store(0) // a backlog starts: no credit or debt from the last one
 	}
 	st := g.room()
 	i := st.free[len(st.free)-1]

@@ -66,10 +66,16 @@ const takeScan = 8
 
 // take removes and returns the first of the queue's first takeScan groups whose lock it gets,
 // with its lock held (locked). If it gets none, it returns the front group, unlocked, and leaves
-// it in the queue. The queue is not empty. The groups it passes over keep their places.
-func (q *groupQueue[K, In, Out]) take() (g *MapGroup[K, In, Out], locked bool) {
+// it in the queue. The queue is not empty. The groups it passes over keep their places, and, in
+// a weighted router, the credit of the turn they lose (see MapGroup.passed).
+func (q *groupQueue[K, In, Out]) take(weighted bool) (g *MapGroup[K, In, Out], locked bool) {
 	for i := q.head; i < len(q.buf) && i < q.head+takeScan; i++ {
 		if g := q.buf[i]; g.mu.TryLock() {
+			if weighted {
+				for _, p := range q.buf[q.head:i] {
+					p.passed()
+				}
+			}
 			copy(q.buf[q.head+1:i+1], q.buf[q.head:i]) // the ones passed over move up one
 			q.pop()
 			return g, true

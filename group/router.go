@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/stagecoach-go/stagecoach/internal/panics"
 )
@@ -61,6 +62,9 @@ type MapRouter[K comparable, In, Out any] struct {
 	live   map[*MapGroup[K, In, Out]]struct{} // groups that may still get or run items
 	closed bool
 	wg     sync.WaitGroup
+	// weighted is set once a group with a Weight is opened: from then on every group is served by
+	// weighted deficit round robin (weight.go).
+	weighted atomic.Bool
 
 	retired Stats // the counters of groups no longer live
 
@@ -122,7 +126,11 @@ func (r *MapRouter[K, In, Out]) Open(ctx context.Context, key K, opts ...GroupOp
 	if _, ok := r.groups[key]; ok {
 		return nil, &Error[K]{Key: key, Op: "open", Err: ErrKeyOpen}
 	}
-	g := newGroup(r, ctx, key, newGroupOptions(opts))
+	o := newGroupOptions(opts)
+	if o.weight > 0 {
+		r.weighted.Store(true) // from now on every group of r is served by weight
+	}
+	g := newGroup(r, ctx, key, o)
 	r.groups[key] = g
 	r.live[g] = struct{}{}
 	return g, nil
@@ -251,11 +259,12 @@ func (r *MapRouter[K, In, Out]) next(b *batch[K, In, Out]) *MapGroup[K, In, Out]
 			}
 			r.cond.Wait()
 		}
-		g, locked := r.ready.take()
+		g, locked := r.ready.take(r.weighted.Load())
 		if !locked { // every group in reach is locked: wait for the front one's lock
+			others := r.ready.len() > 1
 			r.mu.Unlock()
 			g.mu.Lock()
-			claimed, requeue := g.claim(b, false)
+			claimed, requeue := g.claim(b, false, others)
 			more := !requeue && g.queued && g.pending() > 0
 			g.mu.Unlock()
 			switch {
@@ -272,7 +281,7 @@ func (r *MapRouter[K, In, Out]) next(b *batch[K, In, Out]) *MapGroup[K, In, Out]
 			r.mu.Lock()
 			continue
 		}
-		claimed, requeue := g.claim(b, true)
+		claimed, requeue := g.claim(b, true, r.ready.len() > 0)
 		g.mu.Unlock()
 		if requeue {
 			r.ready.push(g)

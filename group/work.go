@@ -19,7 +19,11 @@ type batch[K comparable, In, Out any] struct {
 	pos   int     // the item being run
 	timed bool    // the batch is timed, for its group to learn its quantum
 	took  time.Duration
-	n     int // batches run by this worker, to yield every yieldEvery
+	// weighted says the batch's group is served by weight (see weight.go); est is the cost it
+	// was charged when claimed.
+	weighted bool
+	est      int64
+	n        int // batches run by this worker, to yield every yieldEvery
 }
 
 // timeEvery: one batch of a group in this many is timed, to keep clock reads off the hot path.
@@ -38,8 +42,10 @@ const learnFirst = 8
 // items spread over idle workers before they are batched. popped says whether the worker took g
 // out of the router's queue (or found it locked and left it there). claim reports whether it
 // took any items (g may have nothing to hand out now), and whether g must be put in the queue,
-// having more to hand out and not being in it. g.mu is held.
-func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped bool) (claimed, requeue bool) {
+// having more to hand out and not being in it. In a weighted router (see weight.go) the batch is
+// sized by g's credit instead of its quantum, and g may pass its turn if another group waits
+// (others). g.mu is held.
+func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped, others bool) (claimed, requeue bool) {
 	if popped {
 		g.queued = false
 	}
@@ -47,6 +53,14 @@ func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped bool) (claimed
 		return false, false
 	}
 	k := min(g.quantum, g.pending())
+	weighted := g.r.weighted.Load()
+	if weighted {
+		n, serve := g.turn(popped, others)
+		if !serve {
+			return false, g.enqueue() // to the back of the queue
+		}
+		k = min(n, g.pending())
+	}
 	if g.quantum < maxQuantum {
 		// Items slow enough to be batched a few at a time: spread them over the workers too.
 		workers := g.r.o.workers
@@ -56,8 +70,9 @@ func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped bool) (claimed
 		k = 1
 	}
 	// A group's first batches are all timed, so that it learns its quantum fast; then one in
-	// timeEvery. A serial group's batch is one item whatever it learns.
-	b.timed = !g.o.serial && (g.claims < learnFirst || g.claims%timeEvery == 0)
+	// timeEvery. A serial group's batch is one item whatever it learns. In a weighted router every
+	// batch is timed: its time is charged to its group.
+	b.timed = weighted || !g.o.serial && (g.claims < learnFirst || g.claims%timeEvery == 0)
 	g.claims++
 	b.g = g
 	b.idx, b.ins, b.errs = b.idx[:0], b.ins[:0], b.errs[:0]
@@ -72,6 +87,9 @@ func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped bool) (claimed
 	b.outs = slices.Grow(b.outs[:0], k)[:k]
 	g.running += k
 	g.count(k, 0, 0)
+	if b.weighted = weighted; weighted {
+		g.charge(b)
+	}
 	return true, g.enqueue()
 }
 
@@ -188,6 +206,9 @@ func (g *MapGroup[K, In, Out]) publish(b *batch[K, In, Out]) {
 	g.running -= len(b.idx)
 	if b.took >= 0 {
 		g.learn(b.took, len(b.idx))
+	}
+	if b.weighted {
+		g.settle(b)
 	}
 	var cause error
 	if g.o.failFast && failed > 0 && g.ctx.Err() == nil {
