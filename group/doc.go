@@ -93,6 +93,18 @@
 // passed over because its lock is busy (its reader taking results) banks the turn it lost. A
 // router with no weighted group serves its groups as described above, in turns of about 20 us.
 //
+// # Deadlines that shed load
+//
+// Under overload a request that waited too long is worthless. A group opened with [MaxWait](d)
+// fails an item that no worker has started within d of its submission with an *[ExpiredError]
+// (wrapping [ErrExpired] and the time it waited), without calling the work func, and
+// [Group.Stats] counts it in Expired. The context an item is submitted with bounds its start the
+// same way: an item whose submitting context ends (its deadline passes, or it is cancelled)
+// before a worker starts it never starts, and its error wraps ErrExpired and the context's cause.
+// Items are checked when a worker takes them from the queue; an item that passes starts within
+// its batch's time (about 20 us of work). An expired item is a failure like any other: it ends a
+// [FailFast] group.
+//
 // # Lifecycle and shutdown
 //
 // [Router.Open] returns [ErrKeyOpen] for a key whose group is open (not get-or-create: two owners
@@ -136,8 +148,8 @@
 //
 // # Counters
 //
-// [Group.Stats] and [Router.Stats] report submitted, completed, failed, queued and in-flight
-// items. A group's counters are atomics updated once an item on Submit and once a batch by
+// [Group.Stats] and [Router.Stats] report submitted, completed, failed, queued, in-flight and
+// expired items. A group's counters are atomics updated once an item on Submit and once a batch by
 // workers; the router's are the sum of its groups', so the hot path has no shared counter.
 //
 // # Cost

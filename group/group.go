@@ -64,6 +64,11 @@ type slot[In, Out any] struct {
 	out  Out
 	err  error
 	done bool
+	// What the item's start is checked against (expire.go): its submission time on the
+	// router's clock, and the context it was submitted with, if that context can end.
+	at    int64
+	ctx   context.Context
+	tries int32 // attempts made: above 0 for an item waiting to be retried (retry.go)
 }
 
 type result[Out any] struct {
@@ -142,7 +147,7 @@ func (g *MapGroup[K, In, Out]) Submit(ctx context.Context, v In) error {
 		return g.submitErr(context.Cause(ctx))
 	}
 	for {
-		ok, w, err := g.offer(v)
+		ok, w, err := g.offer(ctx, v)
 		if ok || err != nil {
 			return err
 		}
@@ -158,7 +163,7 @@ func (g *MapGroup[K, In, Out]) Submit(ctx context.Context, v In) error {
 // TrySubmit hands v to the group's workers if its window has room, and returns [ErrWindowFull]
 // at once if not (the same error each time, so polling allocates nothing); it never blocks.
 func (g *MapGroup[K, In, Out]) TrySubmit(v In) error {
-	ok, _, err := g.offer(v)
+	ok, _, err := g.offer(nil, v)
 	if !ok && err == nil {
 		return g.windowFull()
 	}
@@ -182,7 +187,7 @@ type submitWait struct{ space, closed chan struct{} }
 // offer puts v in a free slot of the window: accepted, refused with an error, or neither (full,
 // and then what to wait on). It passes the room token on while room is left, so every blocked
 // submitter gets its turn.
-func (g *MapGroup[K, In, Out]) offer(v In) (bool, submitWait, error) {
+func (g *MapGroup[K, In, Out]) offer(ctx context.Context, v In) (bool, submitWait, error) {
 	g.mu.Lock()
 	if g.closed {
 		err := g.closeErr
@@ -205,6 +210,7 @@ func (g *MapGroup[K, In, Out]) offer(v In) (bool, submitWait, error) {
 	i := st.free[len(st.free)-1]
 	st.free = st.free[:len(st.free)-1]
 	st.slots[i].in = v
+	g.stamp(&st.slots[i], ctx)
 	st.pending.push(i)
 	if g.o.ordered {
 		st.ready.push(i)

@@ -3,6 +3,7 @@ package group
 import (
 	"fmt"
 	"runtime"
+	"time"
 )
 
 // An Option configures a [Router].
@@ -22,6 +23,7 @@ type groupOptions struct {
 	failFast bool
 	repanic  bool
 	weight   int // 0: not set
+	maxWait  time.Duration
 }
 
 // DefaultWindow is a group's window unless [Window] says otherwise.

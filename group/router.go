@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/stagecoach-go/stagecoach/internal/panics"
 )
@@ -52,8 +53,9 @@ type MapRouter[K comparable, In, Out any] struct {
 	work func(context.Context, In) (Out, error)
 	// fail is a failed item's result: the item itself for a Router, the zero Out for a
 	// MapRouter, with the cause wrapped in an *Error with the key (and an *ItemError).
-	fail func(key K, v In, cause error) (Out, error)
-	o    routerOptions
+	fail  func(key K, v In, cause error) (Out, error)
+	o     routerOptions
+	epoch time.Time // the start of the router's clock (now)
 
 	mu     sync.Mutex
 	cond   sync.Cond
@@ -95,7 +97,7 @@ func Map[K comparable, In, Out any](work func(context.Context, In) (Out, error),
 // start starts the workers of a router running work, whose failed items' results fail makes.
 func start[K comparable, In, Out any](work func(context.Context, In) (Out, error), fail func(K, In, error) (Out, error), opts []Option) *MapRouter[K, In, Out] {
 	r := &MapRouter[K, In, Out]{
-		work: work, fail: fail, o: newRouterOptions(opts),
+		work: work, fail: fail, o: newRouterOptions(opts), epoch: time.Now(),
 		groups: map[K]*MapGroup[K, In, Out]{}, live: map[*MapGroup[K, In, Out]]struct{}{},
 	}
 	r.cond.L = &r.mu

@@ -78,6 +78,10 @@ func (g *MapGroup[K, In, Out]) passed() {
 	}
 }
 
+// maxCharge bounds what a batch is charged, as a multiple of its estimate: a batch whose thread
+// the system stopped for milliseconds on a loaded machine did no more work than its items.
+const maxCharge = 4
+
 // maxBanked bounds the turns a group passed over banks (see passed).
 const maxBanked = 64
 
@@ -91,6 +95,10 @@ func (g *MapGroup[K, In, Out]) charge(b *batch[K, In, Out]) {
 // g.mu is held.
 func (g *MapGroup[K, In, Out]) settle(b *batch[K, In, Out]) {
 	if b.took >= 0 {
-		g.credit.Add(b.est - b.took.Nanoseconds())
+		took := b.took.Nanoseconds()
+		if b.est > 0 {
+			took = min(took, maxCharge*b.est)
+		}
+		g.credit.Add(b.est - took)
 	}
 }

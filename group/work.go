@@ -23,6 +23,7 @@ type batch[K comparable, In, Out any] struct {
 	// was charged when claimed.
 	weighted bool
 	est      int64
+	expired  int // items of the batch that expired before they started (expire.go)
 	n        int // batches run by this worker, to yield every yieldEvery
 }
 
@@ -76,11 +77,18 @@ func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped, others bool) 
 	g.claims++
 	b.g = g
 	b.idx, b.ins, b.errs = b.idx[:0], b.ins[:0], b.errs[:0]
+	b.expired = 0
+	var now int64 // read once, if an item must be checked (expire.go)
 	for range k {
 		i := g.st.pending.pop()
+		s := &g.st.slots[i]
 		b.idx = append(b.idx, i)
-		b.ins = append(b.ins, g.st.slots[i].in)
-		b.errs = append(b.errs, nil)
+		b.ins = append(b.ins, s.in)
+		err := g.expired(s, &now) // an expired item is failed already: it does not start
+		if err != nil {
+			b.expired++
+		}
+		b.errs = append(b.errs, err)
 	}
 	// Every item's out is written before publish reads it: the work func's result, or nothing
 	// for an item that failed (publish makes its result from its item).
@@ -135,6 +143,10 @@ func (g *MapGroup[K, In, Out]) runSome(b *batch[K, In, Out]) {
 		g.failed(b, panics.New(p))
 	}()
 	for b.pos < len(b.ins) {
+		if b.errs[b.pos] != nil { // expired: it does not start
+			b.pos++
+			continue
+		}
 		if g.done != nil && g.ctx.Err() != nil {
 			b.errs[b.pos] = g.endedErr()
 			b.pos++
@@ -171,7 +183,9 @@ func (g *MapGroup[K, In, Out]) skipRest(b *batch[K, In, Out], first error) {
 		if cause == nil {
 			cause = failedCause(first)
 		}
-		b.errs[b.pos] = cause
+		if b.errs[b.pos] == nil { // an expired item keeps its own error
+			b.errs[b.pos] = cause
+		}
 	}
 }
 
@@ -204,8 +218,11 @@ func (g *MapGroup[K, In, Out]) publish(b *batch[K, In, Out]) {
 		g.finish(i)
 	}
 	g.running -= len(b.idx)
-	if b.took >= 0 {
-		g.learn(b.took, len(b.idx))
+	if ran := len(b.idx) - b.expired; b.took >= 0 && ran > 0 {
+		g.learn(b.took, ran)
+	}
+	if b.expired > 0 {
+		g.stats.expired.Add(int64(b.expired))
 	}
 	if b.weighted {
 		g.settle(b)
