@@ -105,6 +105,21 @@
 // its batch's time (about 20 us of work). An expired item is a failure like any other: it ends a
 // [FailFast] group.
 //
+// # Retries that free the worker
+//
+// A work func that fails with a transient error should neither sleep on its worker, holding it
+// from every other group, nor give up. A group opened with [Retry](policy) sends an item whose
+// error the policy calls retryable (by default, one wrapped with [Retryable]) back to its queue
+// after an exponential backoff with jitter, up to policy.Attempts runs, and the worker moves on
+// meanwhile; a timer of the group's brings the item back when it is due. The item still yields
+// exactly one result: its success, or its last error, which names the attempts (an
+// *[AttemptsError]). An [Ordered] group's results keep their order, and a [Serial] group starts
+// no other item while one waits to be retried. [Group.Stats] counts the retries in Retried. A
+// panic, a Goexit, an expiry, or the end of the group's context is never retried; an item
+// waiting for a retry when its group's context, or the context it was submitted with, ends
+// fails with that cause. In a [FailFast] group retries do not apply: a retryable error fails
+// the group at once, as any error does.
+//
 // # Lifecycle and shutdown
 //
 // [Router.Open] returns [ErrKeyOpen] for a key whose group is open (not get-or-create: two owners
@@ -149,7 +164,7 @@
 // # Counters
 //
 // [Group.Stats] and [Router.Stats] report submitted, completed, failed, queued, in-flight and
-// expired items. A group's counters are atomics updated once an item on Submit and once a batch by
+// expired items, and retries. A group's counters are atomics updated once an item on Submit and once a batch by
 // workers; the router's are the sum of its groups', so the hot path has no shared counter.
 //
 // # Cost

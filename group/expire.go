@@ -64,8 +64,10 @@ func (g *MapGroup[K, In, Out]) stamp(s *slot[In, Out], ctx context.Context) {
 }
 
 // expired returns the error of the item of slot s, just taken by a worker, if it must not start:
-// its submitting context has ended, or (on its first attempt) it waited more than MaxWait. now is
-// the time, read once a batch and only if needed (0 until then). g.mu is held.
+// its submitting context has ended, or (on its first attempt) it waited more than MaxWait. An item
+// to be retried ([Retry]) whose submitting context ended is not run again: it fails with an
+// *AttemptsError wrapping the context's cause. now is the time, read once a batch and only if
+// needed (0 until then). g.mu is held.
 func (g *MapGroup[K, In, Out]) expired(s *slot[In, Out], now *int64) error {
 	if s.ctx == nil && (g.o.maxWait == 0 || s.tries > 0) {
 		return nil
@@ -74,6 +76,9 @@ func (g *MapGroup[K, In, Out]) expired(s *slot[In, Out], now *int64) error {
 		*now = g.r.now()
 	}
 	waited := time.Duration(*now - s.at)
+	if s.ctx != nil && s.ctx.Err() != nil && s.tries > 0 {
+		return &AttemptsError{Attempts: int(s.tries), Err: context.Cause(s.ctx)}
+	}
 	if s.ctx != nil && s.ctx.Err() != nil {
 		return &ExpiredError{Waited: waited, Cause: context.Cause(s.ctx)}
 	}

@@ -39,6 +39,11 @@ type MapGroup[K comparable, In, Out any] struct {
 	// under mu, and also by a worker that passes the group over because its lock is busy
 	// (groupQueue.take, under the router's mu only), hence an atomic.
 	credit atomic.Int64
+	// waiting are the items waiting out a retry's backoff (retry.go), and timer wakes the group
+	// when the first is due (timerDue, on the router's clock; 0 when not set).
+	waiting  []waiting
+	timer    *time.Timer
+	timerDue int64
 
 	// The channels below are made on first need, under mu, so that an idle group holds none:
 	// closedCh and space when a submitter must wait, notify when the reader must, idleCh when
@@ -272,7 +277,7 @@ func (g *MapGroup[K, In, Out]) pending() int {
 // whether the caller must put the group in the queue (with r.schedule, once g.mu is released).
 // g.mu is held.
 func (g *MapGroup[K, In, Out]) enqueue() bool {
-	if g.queued || g.pending() == 0 || (g.o.serial && g.running > 0) || g.ctx.Err() != nil {
+	if g.queued || g.pending() == 0 || (g.o.serial && g.busy()) || g.ctx.Err() != nil {
 		return false // a group whose context has ended is reclaimed, not served
 	}
 	g.queued = true
@@ -324,6 +329,7 @@ func (g *MapGroup[K, In, Out]) abandon(cause error) {
 		s.out, s.err = g.result(s.in, cause)
 		g.finish(i)
 	}
+	n += g.failWaiting(cause)
 	idle := g.idle()
 	g.count(n, 0, n)
 	signal(g.notify) // the failed items are ready (shut signalled only if the group was open)
@@ -357,13 +363,22 @@ func (g *MapGroup[K, In, Out]) count(started, completed, failed int) {
 // idle reports whether the group will get and run no more items: closed, nothing queued, nothing
 // running. g.mu is held.
 func (g *MapGroup[K, In, Out]) idle() bool {
-	return g.closed && g.pending() == 0 && g.running == 0
+	return g.closed && g.pending() == 0 && g.running == 0 && len(g.waiting) == 0
 }
+
+// busy reports whether an item of the group is running or waiting to be retried: a serial group
+// starts no other item then. g.mu is held.
+func (g *MapGroup[K, In, Out]) busy() bool { return g.running > 0 || len(g.waiting) > 0 }
 
 // release lets go of what the group holds in its context once it will run nothing more: the hook
 // that reclaims it, and a fail-fast group's own context.
 func (g *MapGroup[K, In, Out]) release() {
 	g.unhook()
+	g.mu.Lock()
+	if g.timer != nil {
+		g.timer.Stop()
+	}
+	g.mu.Unlock()
 	if g.cancel != nil {
 		g.cancel(ErrGroupClosed)
 	}

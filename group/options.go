@@ -24,6 +24,7 @@ type groupOptions struct {
 	repanic  bool
 	weight   int // 0: not set
 	maxWait  time.Duration
+	retry    *RetryPolicy
 }
 
 // DefaultWindow is a group's window unless [Window] says otherwise.

@@ -15,6 +15,13 @@ func (r *ring) push(i int) {
 	r.size++
 }
 
+// pushFront puts i at the front: it is popped next.
+func (r *ring) pushFront(i int) {
+	r.head = (r.head - 1 + len(r.buf)) % len(r.buf)
+	r.buf[r.head] = i
+	r.size++
+}
+
 func (r *ring) peek() int { return r.buf[r.head] }
 
 func (r *ring) pop() int {

@@ -10,12 +10,14 @@ type Stats struct {
 	Queued    int64 // items accepted and not yet started
 	InFlight  int64 // items a worker is running
 	Expired   int64 // items failed with ErrExpired, without being run: counted in Failed too
+	Retried   int64 // failed attempts sent back to be run again (Retry): not counted in Failed
 }
 
 func (s Stats) add(o Stats) Stats {
 	return Stats{
 		Submitted: s.Submitted + o.Submitted, Completed: s.Completed + o.Completed, Failed: s.Failed + o.Failed,
 		Queued: s.Queued + o.Queued, InFlight: s.InFlight + o.InFlight, Expired: s.Expired + o.Expired,
+		Retried: s.Retried + o.Retried,
 	}
 }
 
@@ -26,6 +28,7 @@ type counters struct {
 	completed atomic.Int64
 	failed    atomic.Int64
 	expired   atomic.Int64
+	retried   atomic.Int64
 }
 
 func (c *counters) snapshot() Stats {
@@ -39,5 +42,6 @@ func (c *counters) snapshot() Stats {
 		Queued:    max(0, submitted-started),
 		InFlight:  max(0, started-completed-failed),
 		Expired:   c.expired.Load(),
+		Retried:   c.retried.Load(),
 	}
 }

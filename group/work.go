@@ -24,6 +24,7 @@ type batch[K comparable, In, Out any] struct {
 	weighted bool
 	est      int64
 	expired  int // items of the batch that expired before they started (expire.go)
+	skipped  int // items of the batch failed before they ran: the expired, and retries given up
 	n        int // batches run by this worker, to yield every yieldEvery
 }
 
@@ -50,7 +51,7 @@ func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped, others bool) 
 	if popped {
 		g.queued = false
 	}
-	if g.pending() == 0 || (g.o.serial && g.running > 0) || g.ctx.Err() != nil {
+	if g.pending() == 0 || (g.o.serial && g.busy()) || g.ctx.Err() != nil {
 		return false, false
 	}
 	k := min(g.quantum, g.pending())
@@ -77,7 +78,7 @@ func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped, others bool) 
 	g.claims++
 	b.g = g
 	b.idx, b.ins, b.errs = b.idx[:0], b.ins[:0], b.errs[:0]
-	b.expired = 0
+	b.expired, b.skipped = 0, 0
 	var now int64 // read once, if an item must be checked (expire.go)
 	for range k {
 		i := g.st.pending.pop()
@@ -86,7 +87,10 @@ func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped, others bool) 
 		b.ins = append(b.ins, s.in)
 		err := g.expired(s, &now) // an expired item is failed already: it does not start
 		if err != nil {
-			b.expired++
+			b.skipped++
+			if s.tries == 0 {
+				b.expired++
+			}
 		}
 		b.errs = append(b.errs, err)
 	}
@@ -203,26 +207,38 @@ func (g *MapGroup[K, In, Out]) endedErr() error {
 // publish stores the batch's results in their slots for the reader, and learns from its timing.
 // A fail-fast group's first failure fails the group.
 func (g *MapGroup[K, In, Out]) publish(b *batch[K, In, Out]) {
-	failed := 0
+	failed, retried := 0, 0
 	var first error
+	var now int64 // read once, if an item is retried
 	g.mu.Lock()
 	for j, i := range b.idx {
 		s := &g.st.slots[i]
-		if err := b.errs[j]; err != nil {
-			failed++
-			first = cmpOr(first, err)
-			s.out, s.err = g.result(b.ins[j], err)
-		} else {
+		err := b.errs[j]
+		if err == nil {
 			s.out = b.outs[j]
+			g.finish(i)
+			continue
 		}
+		again, err := g.retry(s, i, err, &now)
+		if again { // back to wait out its backoff: not finished
+			retried++
+			continue
+		}
+		failed++
+		first = cmpOr(first, err)
+		s.out, s.err = g.result(b.ins[j], err)
 		g.finish(i)
 	}
 	g.running -= len(b.idx)
-	if ran := len(b.idx) - b.expired; b.took >= 0 && ran > 0 {
+	if ran := len(b.idx) - b.skipped; b.took >= 0 && ran > 0 {
 		g.learn(b.took, ran)
 	}
 	if b.expired > 0 {
 		g.stats.expired.Add(int64(b.expired))
+	}
+	if retried > 0 {
+		g.stats.retried.Add(int64(retried))
+		g.stats.started.Add(-int64(retried)) // queued again
 	}
 	if b.weighted {
 		g.settle(b)
@@ -233,7 +249,7 @@ func (g *MapGroup[K, In, Out]) publish(b *batch[K, In, Out]) {
 	}
 	queue := g.enqueue()
 	idle := g.idle()
-	g.count(0, len(b.idx)-failed, failed) // before the reader can see the results
+	g.count(0, len(b.idx)-failed-retried, failed) // before the reader can see the results
 	signal(g.notify)
 	g.mu.Unlock()
 	b.g = nil
