@@ -80,20 +80,26 @@ func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped, others bool) 
 	b.idx, b.ins, b.errs = b.idx[:0], b.ins[:0], b.errs[:0]
 	b.expired, b.skipped = 0, 0
 	var now int64 // read once, if an item must be checked (expire.go)
-	for range k {
+	// An expired item is failed in the batch and does not start: it does not count towards k, so
+	// that under overload a worker sheds a run of expired items in one claim (at most
+	// maxQuantum beyond k) rather than one claim each.
+	for live := 0; live < k && g.st.pending.len() > 0 && len(b.idx) < k+maxQuantum; {
 		i := g.st.pending.pop()
 		s := &g.st.slots[i]
 		b.idx = append(b.idx, i)
 		b.ins = append(b.ins, s.in)
-		err := g.expired(s, &now) // an expired item is failed already: it does not start
+		err := g.expired(s, &now)
 		if err != nil {
 			b.skipped++
 			if s.tries == 0 {
 				b.expired++
 			}
+		} else {
+			live++
 		}
 		b.errs = append(b.errs, err)
 	}
+	k = len(b.idx)
 	// Every item's out is written before publish reads it: the work func's result, or nothing
 	// for an item that failed (publish makes its result from its item).
 	b.outs = slices.Grow(b.outs[:0], k)[:k]
