@@ -166,6 +166,8 @@
 // [Group.Stats] and [Router.Stats] report submitted, completed, failed, queued, in-flight and
 // expired items, and retries. A group's counters are atomics updated once an item on Submit and once a batch by
 // workers; the router's are the sum of its groups', so the hot path has no shared counter.
+// Router.Stats walks the live groups under a lock of its own, never the one workers take for
+// every batch, so reading the counters of 100,000 groups does not stall the workers.
 //
 // # Cost
 //

@@ -61,14 +61,21 @@ type MapRouter[K comparable, In, Out any] struct {
 	cond   sync.Cond
 	ready  groupQueue[K, In, Out] // groups with items to hand out, each at most once
 	groups map[K]*MapGroup[K, In, Out]
-	live   map[*MapGroup[K, In, Out]]struct{} // groups that may still get or run items
+	// live are the groups that may still get or run items, and retired the counters of the
+	// groups no longer live: both under liveMu, not mu, so that Stats, which walks every live
+	// group, never holds the lock the workers take for every batch. nlive is len(live), written
+	// under liveMu and read by workers under mu (next): retire changes it before it takes mu to
+	// wake them, so a worker that saw it above 0 is woken to see it reach 0.
+	liveMu sync.Mutex
+	live   map[*MapGroup[K, In, Out]]struct{}
+	nlive  atomic.Int64
 	closed bool
 	wg     sync.WaitGroup
 	// weighted is set once a group with a Weight is opened: from then on every group is served by
 	// weighted deficit round robin (weight.go).
 	weighted atomic.Bool
 
-	retired Stats // the counters of groups no longer live
+	retired Stats
 
 	stores storePools[In, Out] // the windows of groups that hold items are taken from here
 }
@@ -134,7 +141,10 @@ func (r *MapRouter[K, In, Out]) Open(ctx context.Context, key K, opts ...GroupOp
 	}
 	g := newGroup(r, ctx, key, o)
 	r.groups[key] = g
+	r.liveMu.Lock()
 	r.live[g] = struct{}{}
+	r.nlive.Store(int64(len(r.live)))
+	r.liveMu.Unlock()
 	return g, nil
 }
 
@@ -193,8 +203,8 @@ func (r *MapRouter[K, In, Out]) Len() int {
 // of its own on the hot path: it adds up its live groups' counters and those of the groups that
 // are done.
 func (r *MapRouter[K, In, Out]) Stats() Stats {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.liveMu.Lock()
+	defer r.liveMu.Unlock()
 	s := r.retired
 	for g := range r.live {
 		s = s.add(g.stats.snapshot())
@@ -205,12 +215,15 @@ func (r *MapRouter[K, In, Out]) Stats() Stats {
 // retire folds a group that will get and run no more items into the router's totals, and lets
 // the workers of a closed router leave once no group is live.
 func (r *MapRouter[K, In, Out]) retire(g *MapGroup[K, In, Out]) {
-	r.mu.Lock()
+	r.liveMu.Lock()
 	_, live := r.live[g]
 	if live {
 		delete(r.live, g)
 		r.retired = r.retired.add(g.stats.snapshot())
+		r.nlive.Store(int64(len(r.live)))
 	}
+	r.liveMu.Unlock()
+	r.mu.Lock()
 	if r.closed {
 		r.cond.Broadcast()
 	}
@@ -254,7 +267,7 @@ func (r *MapRouter[K, In, Out]) next(b *batch[K, In, Out]) *MapGroup[K, In, Out]
 	r.mu.Lock()
 	for {
 		for r.ready.len() == 0 {
-			if r.closed && len(r.live) == 0 {
+			if r.closed && r.nlive.Load() == 0 {
 				r.cond.Broadcast()
 				r.mu.Unlock()
 				return nil
