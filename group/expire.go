@@ -57,6 +57,7 @@ func MaxWait(d time.Duration) GroupOption {
 func (g *MapGroup[K, In, Out]) stamp(s *slot[In, Out], ctx context.Context) {
 	if ctx != nil && ctx.Done() != nil {
 		s.ctx = ctx
+		g.stamped = true
 	}
 	if s.ctx != nil || g.o.maxWait > 0 {
 		s.at = g.r.now()

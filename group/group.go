@@ -41,6 +41,7 @@ type MapGroup[K comparable, In, Out any] struct {
 	credit atomic.Int64
 	// waiting are the items waiting out a retry's backoff (retry.go), and timer wakes the group
 	// when the first is due (timerDue, on the router's clock; 0 when not set).
+	stamped  bool // an item was submitted with a context that can end: claims check their items
 	waiting  []waiting
 	timer    *time.Timer
 	timerDue int64

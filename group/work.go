@@ -80,6 +80,7 @@ func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped, others bool) 
 	b.idx, b.ins, b.errs = b.idx[:0], b.ins[:0], b.errs[:0]
 	b.expired, b.skipped = 0, 0
 	var now int64 // read once, if an item must be checked (expire.go)
+	check := g.o.maxWait > 0 || g.stamped
 	// An expired item is failed in the batch and does not start: it does not count towards k, so
 	// that under overload a worker sheds a run of expired items in one claim (at most
 	// maxQuantum beyond k) rather than one claim each.
@@ -88,7 +89,10 @@ func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped, others bool) 
 		s := &g.st.slots[i]
 		b.idx = append(b.idx, i)
 		b.ins = append(b.ins, s.in)
-		err := g.expired(s, &now)
+		var err error
+		if check {
+			err = g.expired(s, &now)
+		}
 		if err != nil {
 			b.skipped++
 			if s.tries == 0 {
