@@ -10,11 +10,29 @@
 //	go func() { defer g.Close(); for msg := range conn.In { g.Submit(ctx, msg) } }()
 //	for reply, err := range g.Results() { conn.Send(reply, err) }
 //
+// # Requests and replies of two types
+//
+// [New] takes a work func that returns its item's type, func(ctx, T) (T, error), as a Machine's
+// Do does. [Map] takes one that turns an In into an Out, func(ctx, In) (Out, error), as a
+// service turns a Request into a Reply: it returns a [MapRouter], whose [MapGroup]s submit Ins
+// and read Outs, and which is in every other way a Router ([Router] and [Group] are the MapRouter
+// and MapGroup whose In and Out are one type). A failed item's result is then the zero Out, with
+// an *[Error] (the key) wrapping an *[ItemError] that carries the item as it was submitted:
+//
+//	r := group.Map[ConnID](handle) // handle func(context.Context, Request) (Reply, error)
+//	...
+//	for reply, err := range g.Results() {
+//		var ie *group.ItemError[Request]
+//		if errors.As(err, &ie) { conn.Fail(ie.Item.ID, err); continue }
+//		conn.Send(reply)
+//	}
+//
 // # Results
 //
 // Every item [Group.Submit] or [Group.TrySubmit] accepted yields exactly one result, to its own
 // group and to no other: the work func's value, or the item as it was submitted with an
-// *[Error] that carries the group's key. This holds when the group's context ends too: no item of the group
+// *[Error] that carries the group's key (for a [MapRouter], the zero Out with that error, which
+// carries the item). This holds when the group's context ends too: no item of the group
 // starts after that, and the items not yet started fail with the context's cause.
 // [Group.Results] delivers in completion order, or in submission order for an [Ordered] group;
 // it ends once the group is closed and every result has been read. A [Serial] group runs at most
@@ -61,6 +79,47 @@
 // one batch a worker, not by its backlog. Workers yield their processor every few batches so
 // that submitters and readers are not starved on a machine whose cores they keep busy.
 //
+// # Weights
+//
+// A group opened with [Weight](w) gets a share of the workers in proportion to w while several
+// groups have work queued: two busy groups of weights 1 and 3 get 25% and 75% of the workers'
+// time whatever their items cost (TestStressWeightedShares, 1 to 8 workers). Once a router has a
+// weighted group, every group of it (weight 1 unless said) is served by weighted deficit round
+// robin over measured service time: each turn adds the group's weight times 20 us to its credit
+// (at most two turns' worth), a worker takes a batch worth the credit at the group's measured
+// cost an item, and the batch's measured time is charged to it; a group in debt (an item far
+// slower than its estimate) passes its turns until its credit is positive again, unless no other
+// group waits. A group of weight 1 has its turn in every round, so it is never starved. A group
+// passed over because its lock is busy (its reader taking results) banks the turn it lost. A
+// router with no weighted group serves its groups as described above, in turns of about 20 us.
+//
+// # Deadlines that shed load
+//
+// Under overload a request that waited too long is worthless. A group opened with [MaxWait](d)
+// fails an item that no worker has started within d of its submission with an *[ExpiredError]
+// (wrapping [ErrExpired] and the time it waited), without calling the work func, and
+// [Group.Stats] counts it in Expired. The context an item is submitted with bounds its start the
+// same way: an item whose submitting context ends (its deadline passes, or it is cancelled)
+// before a worker starts it never starts, and its error wraps ErrExpired and the context's cause.
+// Items are checked when a worker takes them from the queue; an item that passes starts within
+// its batch's time (about 20 us of work). An expired item is a failure like any other: it ends a
+// [FailFast] group.
+//
+// # Retries that free the worker
+//
+// A work func that fails with a transient error should neither sleep on its worker, holding it
+// from every other group, nor give up. A group opened with [Retry](policy) sends an item whose
+// error the policy calls retryable (by default, one wrapped with [Retryable]) back to its queue
+// after an exponential backoff with jitter, up to policy.Attempts runs, and the worker moves on
+// meanwhile; a timer of the group's brings the item back when it is due. The item still yields
+// exactly one result: its success, or its last error, which names the attempts (an
+// *[AttemptsError]). An [Ordered] group's results keep their order, and a [Serial] group starts
+// no other item while one waits to be retried. [Group.Stats] counts the retries in Retried. A
+// panic, a Goexit, an expiry, or the end of the group's context is never retried; an item
+// waiting for a retry when its group's context, or the context it was submitted with, ends
+// fails with that cause. In a [FailFast] group retries do not apply: a retryable error fails
+// the group at once, as any error does.
+//
 // # Lifecycle and shutdown
 //
 // [Router.Open] returns [ErrKeyOpen] for a key whose group is open (not get-or-create: two owners
@@ -104,9 +163,11 @@
 //
 // # Counters
 //
-// [Group.Stats] and [Router.Stats] report submitted, completed, failed, queued and in-flight
-// items. A group's counters are atomics updated once an item on Submit and once a batch by
+// [Group.Stats] and [Router.Stats] report submitted, completed, failed, queued, in-flight and
+// expired items, and retries. A group's counters are atomics updated once an item on Submit and once a batch by
 // workers; the router's are the sum of its groups', so the hot path has no shared counter.
+// Router.Stats walks the live groups under a lock of its own, never the one workers take for
+// every batch, so reading the counters of 100,000 groups does not stall the workers.
 //
 // # Cost
 //

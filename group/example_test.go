@@ -2,6 +2,7 @@ package group_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -42,4 +43,47 @@ func Example() {
 	// Output:
 	// alice [HELLO BOB]
 	// bob [HI ALICE !]
+}
+
+// A router whose work func turns a request into a reply of another type: a failed request's
+// result is the zero reply, with an error that carries the group's key and the request as it was
+// submitted.
+func ExampleMap() {
+	type request struct{ user, item string }
+	type reply struct{ price int }
+	prices := map[string]int{"tea": 3, "cake": 5}
+	price := func(_ context.Context, q request) (reply, error) {
+		p, ok := prices[q.item]
+		if !ok {
+			return reply{}, errors.New("no such item")
+		}
+		return reply{p}, nil
+	}
+	r := group.Map[string](price, group.Workers(2))
+	defer r.Shutdown(context.Background())
+
+	g, err := r.Open(context.Background(), "alice", group.Ordered())
+	if err != nil {
+		panic(err)
+	}
+	go func() {
+		defer g.Close()
+		for _, item := range []string{"tea", "soup", "cake"} {
+			if g.Submit(context.Background(), request{"alice", item}) != nil {
+				return
+			}
+		}
+	}()
+	for rep, err := range g.Results() {
+		var ie *group.ItemError[request]
+		if errors.As(err, &ie) {
+			fmt.Printf("%v (the request for %s)\n", err, ie.Item.item)
+			continue
+		}
+		fmt.Println(rep.price)
+	}
+	// Output:
+	// 3
+	// group alice: no such item (the request for soup)
+	// 5
 }

@@ -10,9 +10,14 @@ import (
 
 // A Group is one request group of a [Router]: a stream of items submitted by its owner, whose
 // results come back to it alone. Make one with [Router.Open]. Submit and TrySubmit may be called
-// from any number of goroutines; the results are read by one goroutine at a time.
-type Group[K comparable, T any] struct {
-	r      *Router[K, T]
+// from any number of goroutines; the results are read by one goroutine at a time. It is the
+// [MapGroup] of a router whose work func's result has the type of its item.
+type Group[K comparable, T any] = MapGroup[K, T, T]
+
+// A MapGroup is one request group of a [MapRouter]: it submits Ins and reads Outs, and is in every
+// other way a [Group]. Make one with [MapRouter.Open].
+type MapGroup[K comparable, In, Out any] struct {
+	r      *MapRouter[K, In, Out]
 	key    K
 	ctx    context.Context // passed to the work func: the Open context, or a fail-fast group's own
 	done   <-chan struct{} // ctx.Done(): nil for a context that never ends, which is never checked
@@ -20,16 +25,26 @@ type Group[K comparable, T any] struct {
 	o      groupOptions
 
 	mu       sync.Mutex
-	st       *store[T] // the window, while the group holds items; nil when it holds none
-	lastCap  int       // the capacity of the store the group last gave back
-	queued   bool      // in the router's queue of groups with items to hand out
-	running  int       // items claimed by workers and not yet published
+	st       *store[In, Out] // the window, while the group holds items; nil when it holds none
+	lastCap  int             // the capacity of the store the group last gave back
+	queued   bool            // in the router's queue of groups with items to hand out
+	running  int             // items claimed by workers and not yet published
 	closed   bool
 	closeErr error
 	fullErr  error // what TrySubmit returns when the window is full: see windowFull
 	avgNs    int64 // moving average of an item's service time
 	quantum  int   // most items a worker takes at once: about quantumTime of work
 	claims   int   // batches claimed by workers: one in timeEvery is timed
+	// credit is the service time, in ns, the group may still take in a weighted router: changed
+	// under mu, and also by a worker that passes the group over because its lock is busy
+	// (groupQueue.take, under the router's mu only), hence an atomic.
+	credit atomic.Int64
+	// waiting are the items waiting out a retry's backoff (retry.go), and timer wakes the group
+	// when the first is due (timerDue, on the router's clock; 0 when not set).
+	stamped  bool // an item was submitted with a context that can end: claims check their items
+	waiting  []waiting
+	timer    *time.Timer
+	timerDue int64
 
 	// The channels below are made on first need, under mu, so that an idle group holds none:
 	// closedCh and space when a submitter must wait, notify when the reader must, idleCh when
@@ -40,23 +55,30 @@ type Group[K comparable, T any] struct {
 	notify   chan struct{} // a token: results are ready, or the group is finished
 	space    chan struct{} // a token: the window has room
 	unhook   func() bool
-	reading  atomic.Bool // a goroutine is ranging over Results
-	out      []result[T] // the reader's buffer
-	lent     []int       // slots of the results in the reader's hands: freed once they are read
-	unread   []result[T] // results a reader took and did not read (it left its range early)
+	reading  atomic.Bool   // a goroutine is ranging over Results
+	out      []result[Out] // the reader's buffer
+	lent     []int         // slots of the results in the reader's hands: freed once they are read
+	unread   []result[Out] // results a reader took and did not read (it left its range early)
 	// unreadSlots are the slots of unread, still taken.
 	unreadSlots []int
 	stats       counters
 }
 
-type slot[T any] struct {
-	v    T
+// slot is an item's place in its group's window: the item until it is run, then its result.
+type slot[In, Out any] struct {
+	in   In
+	out  Out
 	err  error
 	done bool
+	// What the item's start is checked against (expire.go): its submission time on the
+	// router's clock, and the context it was submitted with, if that context can end.
+	at    int64
+	ctx   context.Context
+	tries int32 // attempts made: above 0 for an item waiting to be retried (retry.go)
 }
 
-type result[T any] struct {
-	v   T
+type result[Out any] struct {
+	v   Out
 	err error
 }
 
@@ -67,8 +89,8 @@ const quantumTime = 20 * time.Microsecond
 
 const maxQuantum = 256
 
-func newGroup[K comparable, T any](r *Router[K, T], ctx context.Context, key K, o groupOptions) *Group[K, T] {
-	g := &Group[K, T]{
+func newGroup[K comparable, In, Out any](r *MapRouter[K, In, Out], ctx context.Context, key K, o groupOptions) *MapGroup[K, In, Out] {
+	g := &MapGroup[K, In, Out]{
 		r: r, key: key, ctx: ctx, o: o,
 		lastCap: minStore,
 		quantum: 1, // until the first items are timed: spread them over idle workers
@@ -84,7 +106,7 @@ func newGroup[K comparable, T any](r *Router[K, T], ctx context.Context, key K, 
 // Done returns a channel that is closed once the group will accept and run no more items: it is
 // closed (or reclaimed, or its router closed) and no item of it is queued or running. Its results
 // may still be waiting to be read.
-func (g *Group[K, T]) Done() <-chan struct{} {
+func (g *MapGroup[K, In, Out]) Done() <-chan struct{} {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.idleCh == nil {
@@ -97,7 +119,7 @@ func (g *Group[K, T]) Done() <-chan struct{} {
 }
 
 // markIdle closes Done's channel: the group will get and run no more items.
-func (g *Group[K, T]) markIdle() {
+func (g *MapGroup[K, In, Out]) markIdle() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if !g.isIdle {
@@ -109,10 +131,10 @@ func (g *Group[K, T]) markIdle() {
 }
 
 // Key returns the group's key.
-func (g *Group[K, T]) Key() K { return g.key }
+func (g *MapGroup[K, In, Out]) Key() K { return g.key }
 
 // Stats returns the group's counters.
-func (g *Group[K, T]) Stats() Stats { return g.stats.snapshot() }
+func (g *MapGroup[K, In, Out]) Stats() Stats { return g.stats.snapshot() }
 
 // Submit hands v to the group's workers. It blocks while the group's window is full, until the
 // reader makes room, ctx ends (it returns ctx's cause), or the group is closed (it returns
@@ -123,7 +145,7 @@ func (g *Group[K, T]) Stats() Stats { return g.stats.snapshot() }
 // window of items is submitted: submit from one goroutine and range over [Group.Results] in
 // another (or use [Group.TrySubmit] and read when the window is full). A goroutine that submits
 // more than the window before it reads blocks until ctx ends.
-func (g *Group[K, T]) Submit(ctx context.Context, v T) error {
+func (g *MapGroup[K, In, Out]) Submit(ctx context.Context, v In) error {
 	if ctx == nil {
 		nilContext(fmt.Sprintf("group %v: Submit(nil, ...)", g.key))
 	}
@@ -131,7 +153,7 @@ func (g *Group[K, T]) Submit(ctx context.Context, v T) error {
 		return g.submitErr(context.Cause(ctx))
 	}
 	for {
-		ok, w, err := g.offer(v)
+		ok, w, err := g.offer(ctx, v)
 		if ok || err != nil {
 			return err
 		}
@@ -146,8 +168,8 @@ func (g *Group[K, T]) Submit(ctx context.Context, v T) error {
 
 // TrySubmit hands v to the group's workers if its window has room, and returns [ErrWindowFull]
 // at once if not (the same error each time, so polling allocates nothing); it never blocks.
-func (g *Group[K, T]) TrySubmit(v T) error {
-	ok, _, err := g.offer(v)
+func (g *MapGroup[K, In, Out]) TrySubmit(v In) error {
+	ok, _, err := g.offer(nil, v)
 	if !ok && err == nil {
 		return g.windowFull()
 	}
@@ -156,7 +178,7 @@ func (g *Group[K, T]) TrySubmit(v T) error {
 
 // windowFull returns the group's window-full error, made at the first refusal: a producer that
 // polls TrySubmit allocates nothing for the refusals after it.
-func (g *Group[K, T]) windowFull() error {
+func (g *MapGroup[K, In, Out]) windowFull() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.fullErr == nil {
@@ -171,7 +193,7 @@ type submitWait struct{ space, closed chan struct{} }
 // offer puts v in a free slot of the window: accepted, refused with an error, or neither (full,
 // and then what to wait on). It passes the room token on while room is left, so every blocked
 // submitter gets its turn.
-func (g *Group[K, T]) offer(v T) (bool, submitWait, error) {
+func (g *MapGroup[K, In, Out]) offer(ctx context.Context, v In) (bool, submitWait, error) {
 	g.mu.Lock()
 	if g.closed {
 		err := g.closeErr
@@ -187,10 +209,14 @@ func (g *Group[K, T]) offer(v T) (bool, submitWait, error) {
 		g.mu.Unlock()
 		return false, w, nil
 	}
+	if g.pending() == 0 && g.running == 0 {
+		g.credit.Store(0) // a backlog starts: no credit or debt from the last one
+	}
 	st := g.room()
 	i := st.free[len(st.free)-1]
 	st.free = st.free[:len(st.free)-1]
-	st.slots[i].v = v
+	st.slots[i].in = v
+	g.stamp(&st.slots[i], ctx)
 	st.pending.push(i)
 	if g.o.ordered {
 		st.ready.push(i)
@@ -208,7 +234,7 @@ func (g *Group[K, T]) offer(v T) (bool, submitWait, error) {
 }
 
 // held is how many items the group holds: submitted and not yet read. g.mu is held.
-func (g *Group[K, T]) held() int {
+func (g *MapGroup[K, In, Out]) held() int {
 	if g.st == nil {
 		return 0
 	}
@@ -217,7 +243,7 @@ func (g *Group[K, T]) held() int {
 
 // room returns the group's store with a free slot in it, taking a store from the router's pool,
 // or a larger one, if need be. The caller has checked the window. g.mu is held.
-func (g *Group[K, T]) room() *store[T] {
+func (g *MapGroup[K, In, Out]) room() *store[In, Out] {
 	switch {
 	case g.st == nil:
 		g.st = g.r.stores.get(g.lastCap)
@@ -229,7 +255,7 @@ func (g *Group[K, T]) room() *store[T] {
 
 // giveBack returns the group's store to the router's pool once the group holds no item, so that
 // an idle group holds no window. g.mu is held.
-func (g *Group[K, T]) giveBack() {
+func (g *MapGroup[K, In, Out]) giveBack() {
 	if g.st != nil && len(g.st.free) == len(g.st.slots) {
 		g.lastCap = len(g.st.slots)
 		g.r.stores.put(g.st)
@@ -238,7 +264,7 @@ func (g *Group[K, T]) giveBack() {
 }
 
 // pending is how many items wait for a worker. g.mu is held.
-func (g *Group[K, T]) pending() int {
+func (g *MapGroup[K, In, Out]) pending() int {
 	if g.st == nil {
 		return 0
 	}
@@ -251,8 +277,8 @@ func (g *Group[K, T]) pending() int {
 // leaves the queue while its item runs and comes back when the item is done (publish). It reports
 // whether the caller must put the group in the queue (with r.schedule, once g.mu is released).
 // g.mu is held.
-func (g *Group[K, T]) enqueue() bool {
-	if g.queued || g.pending() == 0 || (g.o.serial && g.running > 0) || g.ctx.Err() != nil {
+func (g *MapGroup[K, In, Out]) enqueue() bool {
+	if g.queued || g.pending() == 0 || (g.o.serial && g.busy()) || g.ctx.Err() != nil {
 		return false // a group whose context has ended is reclaimed, not served
 	}
 	g.queued = true
@@ -262,13 +288,13 @@ func (g *Group[K, T]) enqueue() bool {
 // Close ends the group's submissions; its results end once every accepted item's result has been
 // read. Close does not block, and can be called more than once. The key can be opened again at
 // once.
-func (g *Group[K, T]) Close() {
+func (g *MapGroup[K, In, Out]) Close() {
 	g.r.forget(g) // first: once the reader sees the group finished, its key is free
 	g.refuse(ErrGroupClosed)
 }
 
 // refuse closes the group to submissions with err, unless it is closed already.
-func (g *Group[K, T]) refuse(err error) {
+func (g *MapGroup[K, In, Out]) refuse(err error) {
 	g.mu.Lock()
 	g.shut(err)
 	idle := g.idle()
@@ -280,7 +306,7 @@ func (g *Group[K, T]) refuse(err error) {
 
 // shut closes the group to submissions with err, unless it is closed already, and wakes the
 // reader and every blocked submitter to see it. g.mu is held.
-func (g *Group[K, T]) shut(err error) {
+func (g *MapGroup[K, In, Out]) shut(err error) {
 	if !g.closed {
 		g.closed, g.closeErr = true, err
 		if g.closedCh != nil {
@@ -293,16 +319,18 @@ func (g *Group[K, T]) shut(err error) {
 // abandon reclaims the group when its context ends (or, for a fail-fast group, when its first
 // item fails): no more submissions, and every item not yet started gets the cause as its error,
 // so the group needs no worker time and no reader.
-func (g *Group[K, T]) abandon(cause error) {
+func (g *MapGroup[K, In, Out]) abandon(cause error) {
 	g.r.forget(g) // first: once the reader sees the group finished, its key is free
 	g.mu.Lock()
 	g.shut(fmt.Errorf("%w: %w", ErrGroupClosed, cause))
 	n := g.pending()
 	for range n {
 		i := g.st.pending.pop()
-		g.st.slots[i].err = g.itemErr(cause)
+		s := &g.st.slots[i]
+		s.out, s.err = g.result(s.in, cause)
 		g.finish(i)
 	}
+	n += g.failWaiting(cause)
 	idle := g.idle()
 	g.count(n, 0, n)
 	signal(g.notify) // the failed items are ready (shut signalled only if the group was open)
@@ -313,7 +341,7 @@ func (g *Group[K, T]) abandon(cause error) {
 }
 
 // finish marks slot i's result ready for the reader. g.mu is held.
-func (g *Group[K, T]) finish(i int) {
+func (g *MapGroup[K, In, Out]) finish(i int) {
 	g.st.slots[i].done = true
 	if !g.o.ordered {
 		g.st.ready.push(i)
@@ -321,7 +349,7 @@ func (g *Group[K, T]) finish(i int) {
 }
 
 // count adds to the group's counters.
-func (g *Group[K, T]) count(started, completed, failed int) {
+func (g *MapGroup[K, In, Out]) count(started, completed, failed int) {
 	if started != 0 {
 		g.stats.started.Add(int64(started))
 	}
@@ -335,14 +363,23 @@ func (g *Group[K, T]) count(started, completed, failed int) {
 
 // idle reports whether the group will get and run no more items: closed, nothing queued, nothing
 // running. g.mu is held.
-func (g *Group[K, T]) idle() bool {
-	return g.closed && g.pending() == 0 && g.running == 0
+func (g *MapGroup[K, In, Out]) idle() bool {
+	return g.closed && g.pending() == 0 && g.running == 0 && len(g.waiting) == 0
 }
+
+// busy reports whether an item of the group is running or waiting to be retried: a serial group
+// starts no other item then. g.mu is held.
+func (g *MapGroup[K, In, Out]) busy() bool { return g.running > 0 || len(g.waiting) > 0 }
 
 // release lets go of what the group holds in its context once it will run nothing more: the hook
 // that reclaims it, and a fail-fast group's own context.
-func (g *Group[K, T]) release() {
+func (g *MapGroup[K, In, Out]) release() {
 	g.unhook()
+	g.mu.Lock()
+	if g.timer != nil {
+		g.timer.Stop()
+	}
+	g.mu.Unlock()
 	if g.cancel != nil {
 		g.cancel(ErrGroupClosed)
 	}

@@ -16,8 +16,8 @@ import (
 //
 // One goroutine at a time may range over a group's results: a second range that starts while
 // one is under way panics, naming the group.
-func (g *Group[K, T]) Results() iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
+func (g *MapGroup[K, In, Out]) Results() iter.Seq2[Out, error] {
+	return func(yield func(Out, error) bool) {
 		if !g.reading.CompareAndSwap(false, true) {
 			panic(fmt.Sprintf("group %v: Results: another goroutine is ranging over this group's results; one reader at a time", g.key))
 		}
@@ -57,7 +57,7 @@ func (g *Group[K, T]) Results() iter.Seq2[T, error] {
 // buffer's worth of ready results out of the window into the reader's hands; their slots stay
 // taken until they are read, so the window bounds what the reader holds too. It reports finished
 // once the group is closed and every result has been read.
-func (g *Group[K, T]) take() ([]result[T], bool) {
+func (g *MapGroup[K, In, Out]) take() ([]result[Out], bool) {
 	g.mu.Lock()
 	wasFull := g.held() >= g.o.window
 	g.freeSlots(g.lent)
@@ -70,8 +70,8 @@ func (g *Group[K, T]) take() ([]result[T], bool) {
 			break
 		}
 		s := &g.st.slots[i]
-		out = append(out, result[T]{s.v, s.err})
-		*s = slot[T]{}
+		out = append(out, result[Out]{s.out, s.err})
+		*s = slot[In, Out]{}
 		g.lent = append(g.lent, i)
 	}
 	g.out = out
@@ -91,14 +91,14 @@ func (g *Group[K, T]) take() ([]result[T], bool) {
 const maxTake = 64
 
 // freeSlots frees the slots of results the reader has read. g.mu is held.
-func (g *Group[K, T]) freeSlots(idx []int) {
+func (g *MapGroup[K, In, Out]) freeSlots(idx []int) {
 	if len(idx) > 0 {
 		g.st.free = append(g.st.free, idx...)
 	}
 }
 
 // ready pops the index of the next result to read, if one is ready. g.mu is held.
-func (g *Group[K, T]) ready() (int, bool) {
+func (g *MapGroup[K, In, Out]) ready() (int, bool) {
 	if g.st == nil || g.st.ready.len() == 0 {
 		return 0, false
 	}
@@ -110,7 +110,7 @@ func (g *Group[K, T]) ready() (int, bool) {
 
 // putBack is called when the reader left its range early after reading the first k results it
 // took: their slots are freed, and the rest are handed to the next range first, keeping theirs.
-func (g *Group[K, T]) putBack(k int) {
+func (g *MapGroup[K, In, Out]) putBack(k int) {
 	g.mu.Lock()
 	wasFull := g.held() >= g.o.window
 	g.freeSlots(g.lent[:k])
@@ -125,7 +125,7 @@ func (g *Group[K, T]) putBack(k int) {
 }
 
 // maybeRepanic re-raises a captured panic on the reader's goroutine, for a [Repanic] group.
-func (g *Group[K, T]) maybeRepanic(err error) {
+func (g *MapGroup[K, In, Out]) maybeRepanic(err error) {
 	if !g.o.repanic || err == nil {
 		return
 	}
@@ -140,7 +140,7 @@ func (g *Group[K, T]) maybeRepanic(err error) {
 // the worker next yields (every few batches) or blocks, which measured better than a yield a
 // batch, above all with many readers (BenchmarkRequestResponse at 1024 clients: 57% more round
 // trips a second).
-func (g *Group[K, T]) wait() {
+func (g *MapGroup[K, In, Out]) wait() {
 	g.mu.Lock()
 	notify := g.notify // made by take before it found nothing
 	g.mu.Unlock()

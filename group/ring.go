@@ -15,6 +15,13 @@ func (r *ring) push(i int) {
 	r.size++
 }
 
+// pushFront puts i at the front: it is popped next.
+func (r *ring) pushFront(i int) {
+	r.head = (r.head - 1 + len(r.buf)) % len(r.buf)
+	r.buf[r.head] = i
+	r.size++
+}
+
 func (r *ring) peek() int { return r.buf[r.head] }
 
 func (r *ring) pop() int {
@@ -35,14 +42,14 @@ func (r *ring) takeFrom(o *ring) {
 
 // groupQueue is the router's FIFO of groups with work to hand out; it grows as needed and
 // reuses its storage.
-type groupQueue[K comparable, T any] struct {
-	buf  []*Group[K, T]
+type groupQueue[K comparable, In, Out any] struct {
+	buf  []*MapGroup[K, In, Out]
 	head int
 }
 
-func (q *groupQueue[K, T]) len() int { return len(q.buf) - q.head }
+func (q *groupQueue[K, In, Out]) len() int { return len(q.buf) - q.head }
 
-func (q *groupQueue[K, T]) push(g *Group[K, T]) {
+func (q *groupQueue[K, In, Out]) push(g *MapGroup[K, In, Out]) {
 	if q.head > 0 && len(q.buf) == cap(q.buf) {
 		n := copy(q.buf, q.buf[q.head:])
 		clear(q.buf[n:])
@@ -51,7 +58,7 @@ func (q *groupQueue[K, T]) push(g *Group[K, T]) {
 	q.buf = append(q.buf, g)
 }
 
-func (q *groupQueue[K, T]) pop() *Group[K, T] {
+func (q *groupQueue[K, In, Out]) pop() *MapGroup[K, In, Out] {
 	g := q.buf[q.head]
 	q.buf[q.head] = nil
 	q.head++
@@ -66,10 +73,16 @@ const takeScan = 8
 
 // take removes and returns the first of the queue's first takeScan groups whose lock it gets,
 // with its lock held (locked). If it gets none, it returns the front group, unlocked, and leaves
-// it in the queue. The queue is not empty. The groups it passes over keep their places.
-func (q *groupQueue[K, T]) take() (g *Group[K, T], locked bool) {
+// it in the queue. The queue is not empty. The groups it passes over keep their places, and, in
+// a weighted router, the credit of the turn they lose (see MapGroup.passed).
+func (q *groupQueue[K, In, Out]) take(weighted bool) (g *MapGroup[K, In, Out], locked bool) {
 	for i := q.head; i < len(q.buf) && i < q.head+takeScan; i++ {
 		if g := q.buf[i]; g.mu.TryLock() {
+			if weighted {
+				for _, p := range q.buf[q.head:i] {
+					p.passed()
+				}
+			}
 			copy(q.buf[q.head+1:i+1], q.buf[q.head:i]) // the ones passed over move up one
 			q.pop()
 			return g, true

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/stagecoach-go/stagecoach/internal/panics"
 )
@@ -40,21 +42,42 @@ const yieldEvery = 8
 
 // A Router runs one work func on a fixed set of workers for its whole life, for any number of
 // request groups (see the package documentation). Make one with [New]; it must not be copied.
-type Router[K comparable, T any] struct {
-	work func(context.Context, T) (T, error)
-	o    routerOptions
+// It is the [MapRouter] of a work func whose result has the type of its item.
+type Router[K comparable, T any] = MapRouter[K, T, T]
+
+// A MapRouter is a [Router] whose work func turns an In into an Out: a service's request into its
+// reply. Make one with [Map]; it must not be copied. Its groups are [MapGroup]s: they submit Ins
+// and read Outs, and a failed item's result is the zero Out with an *[Error] that wraps an
+// *[ItemError] carrying the item as it was submitted.
+type MapRouter[K comparable, In, Out any] struct {
+	work func(context.Context, In) (Out, error)
+	// fail is a failed item's result: the item itself for a Router, the zero Out for a
+	// MapRouter, with the cause wrapped in an *Error with the key (and an *ItemError).
+	fail  func(key K, v In, cause error) (Out, error)
+	o     routerOptions
+	epoch time.Time // the start of the router's clock (now)
 
 	mu     sync.Mutex
 	cond   sync.Cond
-	ready  groupQueue[K, T] // groups with items to hand out, each at most once
-	groups map[K]*Group[K, T]
-	live   map[*Group[K, T]]struct{} // groups that may still get or run items
+	ready  groupQueue[K, In, Out] // groups with items to hand out, each at most once
+	groups map[K]*MapGroup[K, In, Out]
+	// live are the groups that may still get or run items, and retired the counters of the
+	// groups no longer live: both under liveMu, not mu, so that Stats, which walks every live
+	// group, never holds the lock the workers take for every batch. nlive is len(live), written
+	// under liveMu and read by workers under mu (next): retire changes it before it takes mu to
+	// wake them, so a worker that saw it above 0 is woken to see it reach 0.
+	liveMu sync.Mutex
+	live   map[*MapGroup[K, In, Out]]struct{}
+	nlive  atomic.Int64
 	closed bool
 	wg     sync.WaitGroup
+	// weighted is set once a group with a Weight is opened: from then on every group is served by
+	// weighted deficit round robin (weight.go).
+	weighted atomic.Bool
 
-	retired Stats // the counters of groups no longer live
+	retired Stats
 
-	stores storePools[T] // the windows of groups that hold items are taken from here
+	stores storePools[In, Out] // the windows of groups that hold items are taken from here
 }
 
 // New starts a router of workers running work. The workers run until [Router.Close]; wait for
@@ -63,7 +86,27 @@ func New[K comparable, T any](work func(context.Context, T) (T, error), opts ...
 	if work == nil {
 		panic("group: New: nil work func")
 	}
-	r := &Router[K, T]{work: work, o: newRouterOptions(opts), groups: map[K]*Group[K, T]{}, live: map[*Group[K, T]]struct{}{}}
+	return start(work, sameItem[K, T], opts)
+}
+
+// Map starts a router of workers running work, a func whose result is of another type than its
+// item, as [New] does: [MapRouter.Open] opens groups that submit Ins and read Outs. A failed
+// item's result is the zero Out with an *[Error] (the group's key) wrapping an *[ItemError] that
+// carries the item as it was submitted and the cause; errors.Is and errors.As reach the cause
+// through both. Map panics if work is nil.
+func Map[K comparable, In, Out any](work func(context.Context, In) (Out, error), opts ...Option) *MapRouter[K, In, Out] {
+	if work == nil {
+		panic("group: Map: nil work func")
+	}
+	return start(work, itemFailed[K, In, Out], opts)
+}
+
+// start starts the workers of a router running work, whose failed items' results fail makes.
+func start[K comparable, In, Out any](work func(context.Context, In) (Out, error), fail func(K, In, error) (Out, error), opts []Option) *MapRouter[K, In, Out] {
+	r := &MapRouter[K, In, Out]{
+		work: work, fail: fail, o: newRouterOptions(opts), epoch: time.Now(),
+		groups: map[K]*MapGroup[K, In, Out]{}, live: map[*MapGroup[K, In, Out]]struct{}{},
+	}
 	r.cond.L = &r.mu
 	for range r.o.workers {
 		r.wg.Go(r.worker) // owned by the router: ends after Close, once no work is left
@@ -77,7 +120,7 @@ func New[K comparable, T any](work func(context.Context, T) (T, error), opts ...
 // Open returns an *[Error] with the key, wrapping [ErrKeyOpen] if key's group is open (a closed
 // group's key can be opened again at once), [ErrRouterClosed] after Close, and ctx's cause if
 // ctx has already ended. Open panics if ctx is nil.
-func (r *Router[K, T]) Open(ctx context.Context, key K, opts ...GroupOption) (*Group[K, T], error) {
+func (r *MapRouter[K, In, Out]) Open(ctx context.Context, key K, opts ...GroupOption) (*MapGroup[K, In, Out], error) {
 	if ctx == nil {
 		nilContext(fmt.Sprintf("group: Open(nil, %v)", key))
 	}
@@ -92,19 +135,26 @@ func (r *Router[K, T]) Open(ctx context.Context, key K, opts ...GroupOption) (*G
 	if _, ok := r.groups[key]; ok {
 		return nil, &Error[K]{Key: key, Op: "open", Err: ErrKeyOpen}
 	}
-	g := newGroup(r, ctx, key, newGroupOptions(opts))
+	o := newGroupOptions(opts)
+	if o.weight > 0 {
+		r.weighted.Store(true) // from now on every group of r is served by weight
+	}
+	g := newGroup(r, ctx, key, o)
 	r.groups[key] = g
+	r.liveMu.Lock()
 	r.live[g] = struct{}{}
+	r.nlive.Store(int64(len(r.live)))
+	r.liveMu.Unlock()
 	return g, nil
 }
 
 // Close stops the router taking new groups and submissions. Workers finish every item already
 // submitted, so every accepted item still gets its result, and then end. Close does not wait;
 // [Router.Wait] does. Close can be called more than once.
-func (r *Router[K, T]) Close() {
+func (r *MapRouter[K, In, Out]) Close() {
 	r.mu.Lock()
 	r.closed = true
-	groups := make([]*Group[K, T], 0, len(r.groups))
+	groups := make([]*MapGroup[K, In, Out], 0, len(r.groups))
 	for _, g := range r.groups {
 		groups = append(groups, g)
 	}
@@ -117,14 +167,14 @@ func (r *Router[K, T]) Close() {
 
 // Wait blocks until every worker of the router has ended, which happens after [Router.Close] once
 // every accepted item has its result. A work func that never returns keeps Wait from returning.
-func (r *Router[K, T]) Wait() { r.wg.Wait() }
+func (r *MapRouter[K, In, Out]) Wait() { r.wg.Wait() }
 
 // Shutdown closes the router (see [Router.Close]) and waits for its workers to end, as
 // [Router.Wait] does, or for ctx to end, whichever comes first. It returns nil once every worker
 // has ended, and ctx's cause if ctx ended first (the workers then still finish the accepted items
 // in the background). It is the one call a service needs at exit: `defer r.Shutdown(ctx)`.
 // Shutdown can be called more than once. Shutdown panics if ctx is nil.
-func (r *Router[K, T]) Shutdown(ctx context.Context) error {
+func (r *MapRouter[K, In, Out]) Shutdown(ctx context.Context) error {
 	if ctx == nil {
 		nilContext("group: Shutdown(nil)")
 	}
@@ -143,7 +193,7 @@ func (r *Router[K, T]) Shutdown(ctx context.Context) error {
 }
 
 // Len returns the number of open groups.
-func (r *Router[K, T]) Len() int {
+func (r *MapRouter[K, In, Out]) Len() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.groups)
@@ -152,9 +202,9 @@ func (r *Router[K, T]) Len() int {
 // Stats returns the router's counters, over every group it has had. The router keeps no counter
 // of its own on the hot path: it adds up its live groups' counters and those of the groups that
 // are done.
-func (r *Router[K, T]) Stats() Stats {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *MapRouter[K, In, Out]) Stats() Stats {
+	r.liveMu.Lock()
+	defer r.liveMu.Unlock()
 	s := r.retired
 	for g := range r.live {
 		s = s.add(g.stats.snapshot())
@@ -164,13 +214,16 @@ func (r *Router[K, T]) Stats() Stats {
 
 // retire folds a group that will get and run no more items into the router's totals, and lets
 // the workers of a closed router leave once no group is live.
-func (r *Router[K, T]) retire(g *Group[K, T]) {
-	r.mu.Lock()
+func (r *MapRouter[K, In, Out]) retire(g *MapGroup[K, In, Out]) {
+	r.liveMu.Lock()
 	_, live := r.live[g]
 	if live {
 		delete(r.live, g)
 		r.retired = r.retired.add(g.stats.snapshot())
+		r.nlive.Store(int64(len(r.live)))
 	}
+	r.liveMu.Unlock()
+	r.mu.Lock()
 	if r.closed {
 		r.cond.Broadcast()
 	}
@@ -182,7 +235,7 @@ func (r *Router[K, T]) retire(g *Group[K, T]) {
 }
 
 // forget removes g from the open groups, if it is still the group of its key.
-func (r *Router[K, T]) forget(g *Group[K, T]) {
+func (r *MapRouter[K, In, Out]) forget(g *MapGroup[K, In, Out]) {
 	r.mu.Lock()
 	if r.groups[g.key] == g {
 		delete(r.groups, g.key)
@@ -191,7 +244,7 @@ func (r *Router[K, T]) forget(g *Group[K, T]) {
 }
 
 // schedule puts g at the back of the queue of groups with work, and wakes a worker.
-func (r *Router[K, T]) schedule(g *Group[K, T]) {
+func (r *MapRouter[K, In, Out]) schedule(g *MapGroup[K, In, Out]) {
 	r.mu.Lock()
 	r.ready.push(g)
 	r.cond.Signal()
@@ -210,22 +263,23 @@ func (r *Router[K, T]) schedule(g *Group[K, T]) {
 // group in reach is locked, the worker waits for the front one's lock and leaves it in the queue.
 //
 // Lock order: r.mu, then a TryLock of a group's mu; or a group's mu, then r.mu (schedule).
-func (r *Router[K, T]) next(b *batch[K, T]) *Group[K, T] {
+func (r *MapRouter[K, In, Out]) next(b *batch[K, In, Out]) *MapGroup[K, In, Out] {
 	r.mu.Lock()
 	for {
 		for r.ready.len() == 0 {
-			if r.closed && len(r.live) == 0 {
+			if r.closed && r.nlive.Load() == 0 {
 				r.cond.Broadcast()
 				r.mu.Unlock()
 				return nil
 			}
 			r.cond.Wait()
 		}
-		g, locked := r.ready.take()
+		g, locked := r.ready.take(r.weighted.Load())
 		if !locked { // every group in reach is locked: wait for the front one's lock
+			others := r.ready.len() > 1
 			r.mu.Unlock()
 			g.mu.Lock()
-			claimed, requeue := g.claim(b, false)
+			claimed, requeue := g.claim(b, false, others)
 			more := !requeue && g.queued && g.pending() > 0
 			g.mu.Unlock()
 			switch {
@@ -242,7 +296,7 @@ func (r *Router[K, T]) next(b *batch[K, T]) *Group[K, T] {
 			r.mu.Lock()
 			continue
 		}
-		claimed, requeue := g.claim(b, true)
+		claimed, requeue := g.claim(b, true, r.ready.len() > 0)
 		g.mu.Unlock()
 		if requeue {
 			r.ready.push(g)
@@ -259,15 +313,15 @@ func (r *Router[K, T]) next(b *batch[K, T]) *Group[K, T] {
 // to the group's quantum of items, puts the group back at the end of the queue if it has more,
 // runs the batch without holding any lock, and publishes the results to the group at once. A
 // worker never blocks on a group: every result has its slot in the group's window since Submit.
-func (r *Router[K, T]) worker() {
-	r.serve(&batch[K, T]{})
+func (r *MapRouter[K, In, Out]) worker() {
+	r.serve(&batch[K, In, Out]{})
 }
 
 // serve is a worker's loop. A work func that calls runtime.Goexit (as testing.T.FailNow does)
 // ends the worker's goroutine, which cannot be saved: its deferred func fails that item with
 // ErrGoexit and starts a replacement that finishes the batch and serves on, so the router keeps
 // its workers and every item still gets its result.
-func (r *Router[K, T]) serve(b *batch[K, T]) {
+func (r *MapRouter[K, In, Out]) serve(b *batch[K, In, Out]) {
 	defer func() {
 		if b.g != nil { // a batch was cut short: the work func called runtime.Goexit
 			b.goexited()
@@ -293,13 +347,13 @@ func (r *Router[K, T]) serve(b *batch[K, T]) {
 	r.wakeAll()
 }
 
-func (r *Router[K, T]) wakeOne() {
+func (r *MapRouter[K, In, Out]) wakeOne() {
 	r.mu.Lock()
 	r.cond.Signal()
 	r.mu.Unlock()
 }
 
-func (r *Router[K, T]) wakeAll() {
+func (r *MapRouter[K, In, Out]) wakeAll() {
 	r.mu.Lock()
 	r.cond.Broadcast()
 	r.mu.Unlock()

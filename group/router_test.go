@@ -7,6 +7,7 @@ import (
 	"math"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -192,4 +193,29 @@ func TestTrySubmitReportsAFullWindow(t *testing.T) {
 		n++
 	}
 	assert.Equal(t, 2, n)
+}
+
+// Router.Stats does not take the lock the workers take for every batch (issue 20 point 5): it
+// returns, with every group's counters, while that lock is held.
+func TestRouterStatsDoesNotTakeTheWorkersLock(t *testing.T) {
+	r := newRouter(t, double, group.Workers(2))
+	g, err := r.Open(t.Context(), "g")
+	require.NoError(t, err)
+	require.NoError(t, g.Submit(t.Context(), 1))
+	g.Close()
+	for range g.Results() {
+	}
+	unlock := group.HoldWorkersLock(r)
+	got := make(chan group.Stats, 1)
+	go func() { got <- r.Stats() }()
+	select {
+	case st := <-got:
+		unlock()
+		assert.Equal(t, int64(1), st.Submitted)
+		assert.Equal(t, int64(1), st.Completed)
+	case <-time.After(10 * time.Second): // not a synchronization: the failure's bound
+		unlock()
+		<-got
+		t.Fatal("Router.Stats waited for the workers' lock")
+	}
 }

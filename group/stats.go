@@ -9,12 +9,15 @@ type Stats struct {
 	Failed    int64 // items with an error: the work func's, a panic, or the group's context ending
 	Queued    int64 // items accepted and not yet started
 	InFlight  int64 // items a worker is running
+	Expired   int64 // items failed with ErrExpired, without being run: counted in Failed too
+	Retried   int64 // failed attempts sent back to be run again (Retry): not counted in Failed
 }
 
 func (s Stats) add(o Stats) Stats {
 	return Stats{
 		Submitted: s.Submitted + o.Submitted, Completed: s.Completed + o.Completed, Failed: s.Failed + o.Failed,
-		Queued: s.Queued + o.Queued, InFlight: s.InFlight + o.InFlight,
+		Queued: s.Queued + o.Queued, InFlight: s.InFlight + o.InFlight, Expired: s.Expired + o.Expired,
+		Retried: s.Retried + o.Retried,
 	}
 }
 
@@ -24,6 +27,8 @@ type counters struct {
 	started   atomic.Int64
 	completed atomic.Int64
 	failed    atomic.Int64
+	expired   atomic.Int64
+	retried   atomic.Int64
 }
 
 func (c *counters) snapshot() Stats {
@@ -36,5 +41,7 @@ func (c *counters) snapshot() Stats {
 		Failed:    failed,
 		Queued:    max(0, submitted-started),
 		InFlight:  max(0, started-completed-failed),
+		Expired:   c.expired.Load(),
+		Retried:   c.retried.Load(),
 	}
 }

@@ -13,27 +13,27 @@ import (
 // the store it gave up.
 //
 // Every field is read and written under the group's mu.
-type store[T any] struct {
-	slots   []slot[T] // every slot not in free is zero
-	free    []int     // indexes of free slots
-	pending ring      // submitted, not started, in submission order
+type store[In, Out any] struct {
+	slots   []slot[In, Out] // every slot not in free is zero
+	free    []int           // indexes of free slots
+	pending ring            // submitted, not started, in submission order
 	// ready is, for an ordered group, every item submitted and not yet read, in submission order;
 	// for the others, every item finished and not yet read, in completion order.
 	ready ring
 }
 
 // storePools are a router's pools of stores, one a capacity: capacities are powers of two.
-type storePools[T any] [bits.UintSize]sync.Pool
+type storePools[In, Out any] [bits.UintSize]sync.Pool
 
 // minStore is the capacity of a group's first store.
 const minStore = 2
 
 // get returns an empty store of capacity n, a power of two.
-func (p *storePools[T]) get(n int) *store[T] {
-	if s, ok := p[bits.TrailingZeros(uint(n))].Get().(*store[T]); ok {
+func (p *storePools[In, Out]) get(n int) *store[In, Out] {
+	if s, ok := p[bits.TrailingZeros(uint(n))].Get().(*store[In, Out]); ok {
 		return s
 	}
-	s := &store[T]{slots: make([]slot[T], n), free: make([]int, n), pending: newRing(n), ready: newRing(n)}
+	s := &store[In, Out]{slots: make([]slot[In, Out], n), free: make([]int, n), pending: newRing(n), ready: newRing(n)}
 	for i := range s.free {
 		s.free[i] = n - 1 - i
 	}
@@ -41,13 +41,13 @@ func (p *storePools[T]) get(n int) *store[T] {
 }
 
 // put gives back an empty store: every slot is free and zero, and the rings are empty.
-func (p *storePools[T]) put(s *store[T]) {
+func (p *storePools[In, Out]) put(s *store[In, Out]) {
 	p[bits.TrailingZeros(uint(len(s.slots)))].Put(s)
 }
 
 // grown returns a store of twice s's capacity (at most limit) holding s's items in the same slots
 // and queue order, and gives s back. s has no free slot.
-func (p *storePools[T]) grown(s *store[T], limit int) *store[T] {
+func (p *storePools[In, Out]) grown(s *store[In, Out], limit int) *store[In, Out] {
 	old := len(s.slots)
 	g := p.get(min(2*old, limit))
 	copy(g.slots, s.slots)

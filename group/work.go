@@ -3,21 +3,29 @@ package group
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/stagecoach-go/stagecoach/internal/panics"
 )
 
 // batch is a worker's run of items from one group.
-type batch[K comparable, T any] struct {
-	g     *Group[K, T] // the group of the batch being run; nil between batches
+type batch[K comparable, In, Out any] struct {
+	g     *MapGroup[K, In, Out] // the group of the batch being run; nil between batches
 	idx   []int
-	vals  []T
-	errs  []error
-	pos   int  // the item being run
-	timed bool // the batch is timed, for its group to learn its quantum
+	ins   []In    // the items as submitted
+	outs  []Out   // the work func's results, of the items that succeeded
+	errs  []error // the causes of the items that failed, not yet wrapped with the key
+	pos   int     // the item being run
+	timed bool    // the batch is timed, for its group to learn its quantum
 	took  time.Duration
-	n     int // batches run by this worker, to yield every yieldEvery
+	// weighted says the batch's group is served by weight (see weight.go); est is the cost it
+	// was charged when claimed.
+	weighted bool
+	est      int64
+	expired  int // items of the batch that expired before they started (expire.go)
+	skipped  int // items of the batch failed before they ran: the expired, and retries given up
+	n        int // batches run by this worker, to yield every yieldEvery
 }
 
 // timeEvery: one batch of a group in this many is timed, to keep clock reads off the hot path.
@@ -36,15 +44,25 @@ const learnFirst = 8
 // items spread over idle workers before they are batched. popped says whether the worker took g
 // out of the router's queue (or found it locked and left it there). claim reports whether it
 // took any items (g may have nothing to hand out now), and whether g must be put in the queue,
-// having more to hand out and not being in it. g.mu is held.
-func (g *Group[K, T]) claim(b *batch[K, T], popped bool) (claimed, requeue bool) {
+// having more to hand out and not being in it. In a weighted router (see weight.go) the batch is
+// sized by g's credit instead of its quantum, and g may pass its turn if another group waits
+// (others). g.mu is held.
+func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped, others bool) (claimed, requeue bool) {
 	if popped {
 		g.queued = false
 	}
-	if g.pending() == 0 || (g.o.serial && g.running > 0) || g.ctx.Err() != nil {
+	if g.pending() == 0 || (g.o.serial && g.busy()) || g.ctx.Err() != nil {
 		return false, false
 	}
 	k := min(g.quantum, g.pending())
+	weighted := g.r.weighted.Load()
+	if weighted {
+		n, serve := g.turn(popped, others)
+		if !serve {
+			return false, g.enqueue() // to the back of the queue
+		}
+		k = min(n, g.pending())
+	}
 	if g.quantum < maxQuantum {
 		// Items slow enough to be batched a few at a time: spread them over the workers too.
 		workers := g.r.o.workers
@@ -54,25 +72,52 @@ func (g *Group[K, T]) claim(b *batch[K, T], popped bool) (claimed, requeue bool)
 		k = 1
 	}
 	// A group's first batches are all timed, so that it learns its quantum fast; then one in
-	// timeEvery. A serial group's batch is one item whatever it learns.
-	b.timed = !g.o.serial && (g.claims < learnFirst || g.claims%timeEvery == 0)
+	// timeEvery. A serial group's batch is one item whatever it learns. In a weighted router every
+	// batch is timed: its time is charged to its group.
+	b.timed = weighted || !g.o.serial && (g.claims < learnFirst || g.claims%timeEvery == 0)
 	g.claims++
 	b.g = g
-	b.idx, b.vals, b.errs = b.idx[:0], b.vals[:0], b.errs[:0]
-	for range k {
+	b.idx, b.ins, b.errs = b.idx[:0], b.ins[:0], b.errs[:0]
+	b.expired, b.skipped = 0, 0
+	var now int64 // read once, if an item must be checked (expire.go)
+	check := g.o.maxWait > 0 || g.stamped
+	// An expired item is failed in the batch and does not start: it does not count towards k, so
+	// that under overload a worker sheds a run of expired items in one claim (at most
+	// maxQuantum beyond k) rather than one claim each.
+	for live := 0; live < k && g.st.pending.len() > 0 && len(b.idx) < k+maxQuantum; {
 		i := g.st.pending.pop()
+		s := &g.st.slots[i]
 		b.idx = append(b.idx, i)
-		b.vals = append(b.vals, g.st.slots[i].v)
-		b.errs = append(b.errs, nil)
+		b.ins = append(b.ins, s.in)
+		var err error
+		if check {
+			err = g.expired(s, &now)
+		}
+		if err != nil {
+			b.skipped++
+			if s.tries == 0 {
+				b.expired++
+			}
+		} else {
+			live++
+		}
+		b.errs = append(b.errs, err)
 	}
+	k = len(b.idx)
+	// Every item's out is written before publish reads it: the work func's result, or nothing
+	// for an item that failed (publish makes its result from its item).
+	b.outs = slices.Grow(b.outs[:0], k)[:k]
 	g.running += k
 	g.count(k, 0, 0)
+	if b.weighted = weighted; weighted {
+		g.charge(b)
+	}
 	return true, g.enqueue()
 }
 
 // run processes the batch with no lock held. An item whose group's context has ended is not run:
 // it fails with the context's cause.
-func (g *Group[K, T]) run(b *batch[K, T]) {
+func (g *MapGroup[K, In, Out]) run(b *batch[K, In, Out]) {
 	b.n++
 	timed := b.timed
 	var began time.Time
@@ -89,8 +134,8 @@ func (g *Group[K, T]) run(b *batch[K, T]) {
 
 // runFrom runs the batch's items from b.pos on. One deferred recover covers a run of items (see
 // runSome), so a batch costs one defer, not one an item.
-func (g *Group[K, T]) runFrom(b *batch[K, T]) {
-	for b.pos < len(b.vals) {
+func (g *MapGroup[K, In, Out]) runFrom(b *batch[K, In, Out]) {
+	for b.pos < len(b.ins) {
 		g.runSome(b)
 	}
 }
@@ -99,7 +144,7 @@ func (g *Group[K, T]) runFrom(b *batch[K, T]) {
 // item's result is the item itself with a *PanicError (with the stack), and runSome returns past
 // it. A work func that calls runtime.Goexit is not recovered: the goroutine ends, with b.pos at
 // its item, and Router.serve's deferred func takes over.
-func (g *Group[K, T]) runSome(b *batch[K, T]) {
+func (g *MapGroup[K, In, Out]) runSome(b *batch[K, In, Out]) {
 	returned := false
 	defer func() {
 		if returned {
@@ -109,30 +154,33 @@ func (g *Group[K, T]) runSome(b *batch[K, T]) {
 		if p == nil {
 			return // runtime.Goexit: let it end the goroutine
 		}
-		g.failed(b, b.vals[b.pos], panics.New(p))
+		g.failed(b, panics.New(p))
 	}()
-	for b.pos < len(b.vals) {
-		v := b.vals[b.pos]
+	for b.pos < len(b.ins) {
+		if b.errs[b.pos] != nil { // expired: it does not start
+			b.pos++
+			continue
+		}
 		if g.done != nil && g.ctx.Err() != nil {
 			b.errs[b.pos] = g.endedErr()
 			b.pos++
 			continue
 		}
-		out, err := g.r.work(g.ctx, v)
+		out, err := g.r.work(g.ctx, b.ins[b.pos])
 		if err != nil {
-			g.failed(b, v, err)
+			g.failed(b, err)
 			continue
 		}
-		b.vals[b.pos] = out
+		b.outs[b.pos] = out
 		b.pos++
 	}
 	returned = true
 }
 
-// failed records the error of the batch's item at b.pos, which was v, and moves past it: in a
-// fail-fast group, past the rest of the batch too, which does not start.
-func (g *Group[K, T]) failed(b *batch[K, T], v T, err error) {
-	b.vals[b.pos], b.errs[b.pos] = v, g.itemErr(err)
+// failed records the error of the batch's item at b.pos and moves past it: in a fail-fast group,
+// past the rest of the batch too, which does not start.
+func (g *MapGroup[K, In, Out]) failed(b *batch[K, In, Out], err error) {
+	b.errs[b.pos] = err
 	if g.o.failFast {
 		g.skipRest(b, err)
 		return
@@ -143,43 +191,67 @@ func (g *Group[K, T]) failed(b *batch[K, T], v T, err error) {
 // skipRest fails the items of a fail-fast group's batch after one that failed with first,
 // without running them: they have not started, and none may start after the group's first
 // failure (publish then ends the group, and fails its items still pending the same way).
-func (g *Group[K, T]) skipRest(b *batch[K, T], first error) {
+func (g *MapGroup[K, In, Out]) skipRest(b *batch[K, In, Out], first error) {
 	var cause error
-	for b.pos++; b.pos < len(b.vals); b.pos++ {
+	for b.pos++; b.pos < len(b.ins); b.pos++ {
 		if cause == nil {
-			cause = g.itemErr(failedCause(first))
+			cause = failedCause(first)
 		}
-		b.errs[b.pos] = cause // b.vals[b.pos] is still the item as submitted
+		if b.errs[b.pos] == nil { // an expired item keeps its own error
+			b.errs[b.pos] = cause
+		}
 	}
 }
 
-// endedErr is the error of an item of g not run because g's context has ended: its cause, with
-// g's key (a fail-fast group's own cause, its first failure, has it already).
-func (g *Group[K, T]) endedErr() error {
+// endedErr is the cause of the failure of an item of g not run because g's context has ended:
+// the context's cause (a fail-fast group's own cause, its first failure, without the key it
+// carries: the item's result gets it).
+func (g *MapGroup[K, In, Out]) endedErr() error {
 	cause := context.Cause(g.ctx)
 	if e, ok := cause.(*Error[K]); ok && g.o.failFast && errors.Is(e, ErrGroupFailed) {
-		return e
+		return e.Err
 	}
-	return g.itemErr(cause)
+	return cause
 }
 
 // publish stores the batch's results in their slots for the reader, and learns from its timing.
 // A fail-fast group's first failure fails the group.
-func (g *Group[K, T]) publish(b *batch[K, T]) {
-	failed := 0
+func (g *MapGroup[K, In, Out]) publish(b *batch[K, In, Out]) {
+	failed, retried := 0, 0
 	var first error
+	var now int64 // read once, if an item is retried
 	g.mu.Lock()
 	for j, i := range b.idx {
-		g.st.slots[i].v, g.st.slots[i].err = b.vals[j], b.errs[j]
-		if b.errs[j] != nil {
-			failed++
-			first = cmpOr(first, b.errs[j])
+		s := &g.st.slots[i]
+		err := b.errs[j]
+		if err == nil {
+			s.out = b.outs[j]
+			g.finish(i)
+			continue
 		}
+		again, err := g.retry(s, i, err, &now)
+		if again { // back to wait out its backoff: not finished
+			retried++
+			continue
+		}
+		failed++
+		first = cmpOr(first, err)
+		s.out, s.err = g.result(b.ins[j], err)
 		g.finish(i)
 	}
 	g.running -= len(b.idx)
-	if b.took >= 0 {
-		g.learn(b.took, len(b.idx))
+	if ran := len(b.idx) - b.skipped; b.took >= 0 && ran > 0 {
+		g.learn(b.took, ran)
+	}
+	if b.expired > 0 {
+		g.stats.expired.Add(int64(b.expired))
+	}
+	if retried > 0 {
+		g.stats.retried.Add(int64(retried))
+		g.stats.started.Add(-int64(retried)) // queued again
+	}
+	if b.weighted {
+		g.settle(b)
 	}
 	var cause error
 	if g.o.failFast && failed > 0 && g.ctx.Err() == nil {
@@ -187,7 +259,7 @@ func (g *Group[K, T]) publish(b *batch[K, T]) {
 	}
 	queue := g.enqueue()
 	idle := g.idle()
-	g.count(0, len(b.idx)-failed, failed) // before the reader can see the results
+	g.count(0, len(b.idx)-failed-retried, failed) // before the reader can see the results
 	signal(g.notify)
 	g.mu.Unlock()
 	b.g = nil
@@ -209,19 +281,16 @@ func cmpOr(a, b error) error {
 	return b
 }
 
-// failing starts the end of a fail-fast group at its first failure, first (an item's error,
-// with the key), before anyone else can see that failure: the group's context (the one its work
+// failing starts the end of a fail-fast group at its first failure, first (an item's cause,
+// without the key), before anyone else can see that failure: the group's context (the one its work
 // funcs were given) is cancelled with the failure as the cause (an *Error wrapping
 // ErrGroupFailed), so no worker claims or starts another item of it. publish then reclaims the
 // group as if its context had ended (abandon): no more submissions, and every item not yet
 // started fails with the cause, which failing returns without the key. g.mu is held.
-func (g *Group[K, T]) failing(first error) error {
-	if e, ok := first.(*Error[K]); ok {
-		first = e.Err
-	}
+func (g *MapGroup[K, In, Out]) failing(first error) error {
 	cause := failedCause(first)
 	g.unhook() // abandon runs once, from publish, not also from the hook
-	g.cancel(g.itemErr(cause))
+	g.cancel(&Error[K]{Key: g.key, Err: cause})
 	return cause
 }
 
@@ -233,7 +302,7 @@ func (g *Group[K, T]) failing(first error) error {
 // few batches, and one stall does not leave a group behind the others for the many batches a
 // plain moving average would take to come back; a real rise in service time is learned over a
 // few samples. g.mu is held.
-func (g *Group[K, T]) learn(took time.Duration, items int) {
+func (g *MapGroup[K, In, Out]) learn(took time.Duration, items int) {
 	per := took.Nanoseconds()/int64(items) + 1
 	switch {
 	case g.avgNs == 0:
@@ -251,6 +320,6 @@ const maxRise = 2
 
 // goexited records that the item at b.pos called runtime.Goexit: it fails with ErrGoexit, as any
 // failed item does (in a fail-fast group, with the rest of the batch).
-func (b *batch[K, T]) goexited() {
-	b.g.failed(b, b.vals[b.pos], panics.ErrGoexit) // b.vals[b.pos] is still the item: it never returned
+func (b *batch[K, In, Out]) goexited() {
+	b.g.failed(b, panics.ErrGoexit)
 }

@@ -1,0 +1,208 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stagecoach-go/stagecoach/group"
+)
+
+// ShedRun is what one run of [ShedLoad] measured.
+type ShedRun struct {
+	// Served holds the latency of every item served (its work func ran), from the time it was
+	// scheduled to arrive to the time its result was read, sorted.
+	Served []time.Duration
+	// Expired is how many items failed with group.ErrExpired without being run.
+	Expired int
+	// Elapsed is the time from the start of the schedule to the last result.
+	Elapsed time.Duration
+}
+
+// ServedRate is the items served a second over the run.
+func (s ShedRun) ServedRate() float64 { return float64(len(s.Served)) / s.Elapsed.Seconds() }
+
+// CPUFor is a work func that keeps its worker busy for service on the CPU, the cost of serving
+// one request, and returns its item.
+func CPUFor(service time.Duration) func(context.Context, int) (int, error) {
+	return func(_ context.Context, v int) (int, error) {
+		for start := time.Now(); time.Since(start) < service; {
+		}
+		return v, nil
+	}
+}
+
+// ShedLoad runs the open-loop schedule sched (see [Schedule]) against a group.Router of workers
+// running [CPUFor](service), over [OpenLoopConns] groups, each opened with group.MaxWait(maxWait)
+// if maxWait is above 0: one goroutine, the load generator, submits arrival k to group
+// k % OpenLoopConns when it is due, without waiting (each group's window holds all of its
+// arrivals), and one goroutine a group reads its results. Unlike [OpenLoop], a connection does
+// not wait for a reply before it sends its next request: requests queue in the router, which is
+// where a queue-wait deadline acts. ShedLoad returns the served items' latencies and the count
+// of expired items, and an error if any item failed otherwise or was lost.
+func ShedLoad(service time.Duration, workers int, sched []time.Duration, maxWait time.Duration) (ShedRun, error) {
+	r := group.New[int](CPUFor(service), group.Workers(workers))
+	defer r.Shutdown(context.Background())
+	window := min(group.MaxWindow, len(sched)/OpenLoopConns+1)
+	gs := make([]*group.Group[int, int], OpenLoopConns)
+	for c := range gs {
+		opts := []group.GroupOption{group.Window(window)}
+		if maxWait > 0 {
+			opts = append(opts, group.MaxWait(maxWait))
+		}
+		g, err := r.Open(context.Background(), c, opts...)
+		if err != nil {
+			return ShedRun{}, err
+		}
+		gs[c] = g
+	}
+	lat := make([]time.Duration, len(sched))
+	var expired atomic.Int64
+	errs := make([]error, len(gs))
+	var readers sync.WaitGroup
+	start := time.Now()
+	var last atomic.Int64 // the last result, from start
+	for c, g := range gs {
+		readers.Go(func() {
+			for a, err := range g.Results() {
+				now := time.Since(start)
+				switch {
+				case err == nil:
+					lat[a] = max(1, now-sched[a])
+				case errors.Is(err, group.ErrExpired):
+					expired.Add(1)
+					lat[a] = -1
+				default:
+					errs[c] = errors.Join(errs[c], err)
+				}
+				for l := last.Load(); int64(now) > l && !last.CompareAndSwap(l, int64(now)); l = last.Load() {
+				}
+			}
+		})
+	}
+	errs = append(errs, generate(sched, start, gs))
+	for _, g := range gs {
+		g.Close()
+	}
+	readers.Wait()
+	run := ShedRun{Expired: int(expired.Load()), Elapsed: time.Duration(last.Load())}
+	for a, l := range lat {
+		switch {
+		case l > 0:
+			run.Served = append(run.Served, l)
+		case l == 0:
+			errs = append(errs, fmt.Errorf("bench: ShedLoad: arrival %d has no result", a))
+		}
+	}
+	slices.Sort(run.Served)
+	return run, errors.Join(errs...)
+}
+
+// generate submits each arrival of sched to its group when it is due, pacing itself as the
+// open-loop benchmark's load generator does (see pacer).
+func generate(sched []time.Duration, start time.Time, gs []*group.Group[int, int]) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	preciseSleeps()
+	for a := 0; a < len(sched); {
+		now := time.Since(start)
+		if sched[a] > now {
+			nap(sched[a] - now)
+			continue
+		}
+		for ; a < len(sched) && sched[a] <= now; a++ {
+			if err := gs[a%len(gs)].TrySubmit(a); err != nil {
+				return fmt.Errorf("bench: ShedLoad: arrival %d: %w", a, err)
+			}
+		}
+	}
+	return nil
+}
+
+// ShedCapacity measures the items a second ShedLoad's router serves when n items are all due at
+// once: the median of 3 runs.
+func ShedCapacity(service time.Duration, workers, n int) (float64, error) {
+	var rates [3]float64
+	for i := range rates {
+		run, err := ShedLoad(service, workers, Schedule(n, math.Inf(1), 0), 0)
+		if err != nil {
+			return 0, err
+		}
+		rates[i] = run.ServedRate()
+	}
+	slices.Sort(rates[:])
+	return rates[1], nil
+}
+
+// errFlaky is the transient failure of [FlakyW4]'s items.
+var errFlaky = errors.New("bench: a transient failure")
+
+// FlakyW4 runs stream 0 of w (W4's items, whose stages wait on I/O) on a group.Router of n
+// workers, where every tenth item fails its first two attempts after doing its waits, and
+// retries it one of two ways: with retry true, the work func returns the error marked with
+// group.Retryable and the group's Retry policy (3 attempts, backoff from backoff) sends the item
+// back to the queue while the worker moves on; with retry false, the work func sleeps out the
+// same backoffs on its worker and tries again, as a work func without Retry must. It checks
+// every result.
+func FlakyW4(w Workload, n int, backoff time.Duration, retry bool) error {
+	tries := make([]atomic.Int32, w.Items)
+	inner := Work(w)
+	attempt := func(ctx context.Context, it Item) (Item, error) {
+		out, err := inner(ctx, it)
+		if err == nil && it.ID%10 == 0 && tries[it.ID].Add(1) <= 2 {
+			return it, errFlaky
+		}
+		return out, err
+	}
+	work := func(ctx context.Context, it Item) (Item, error) {
+		if retry {
+			out, err := attempt(ctx, it)
+			if errors.Is(err, errFlaky) {
+				return it, group.Retryable(err)
+			}
+			return out, err
+		}
+		wait := backoff
+		for {
+			out, err := attempt(ctx, it)
+			if !errors.Is(err, errFlaky) {
+				return out, err
+			}
+			time.Sleep(wait/2 + rand.N(wait/2+1)) // holds the worker; the jitter Retry draws
+			wait *= 2
+		}
+	}
+	r := group.New[int](work, group.Workers(n))
+	defer r.Shutdown(context.Background())
+	opts := []group.GroupOption{group.Window(max(2*n, group.DefaultWindow))}
+	if retry {
+		opts = append(opts, group.Retry(group.RetryPolicy{Attempts: 3, Backoff: backoff}))
+	}
+	g, err := r.Open(context.Background(), 0, opts...)
+	if err != nil {
+		return err
+	}
+	submitted := make(chan error, 1)
+	go func() {
+		defer g.Close()
+		for it := range w.Source(0) {
+			if err := g.Submit(context.Background(), it); err != nil {
+				submitted <- err
+				return
+			}
+		}
+		submitted <- nil
+	}()
+	k := w.NewSink(0)
+	for it, err := range g.Results() {
+		k.Add(it, err)
+	}
+	return errors.Join(<-submitted, k.Err())
+}

@@ -1,0 +1,93 @@
+package group
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrExpired is wrapped by the error of an item that did not start in time: it waited in its
+// group's queue longer than the group's [MaxWait], or the context it was submitted with ended
+// before it started. Such an item's work func is never called. The error is an *[ExpiredError].
+var ErrExpired = errors.New("group: expired before it started")
+
+// An ExpiredError is the cause of the failure of an item that did not start in time (see
+// [ErrExpired]): how long it waited, and why it expired. errors.Is reaches ErrExpired and, for an
+// item whose submitting context ended, that context's cause (context.DeadlineExceeded for a
+// deadline).
+type ExpiredError struct {
+	Waited  time.Duration // from its submission to when a worker found it expired
+	MaxWait time.Duration // the group's MaxWait, if that is why; 0 if its context ended
+	Cause   error         // the submitting context's cause, if that is why; nil otherwise
+}
+
+func (e *ExpiredError) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%v after waiting %v: %v", ErrExpired, e.Waited, e.Cause)
+	}
+	return fmt.Sprintf("%v: waited %v, more than its max wait of %v", ErrExpired, e.Waited, e.MaxWait)
+}
+
+// Unwrap returns ErrExpired and, if the submitting context ended, its cause.
+func (e *ExpiredError) Unwrap() []error {
+	if e.Cause != nil {
+		return []error{ErrExpired, e.Cause}
+	}
+	return []error{ErrExpired}
+}
+
+// MaxWait sheds load: an item of the group that a worker has not started within d of its
+// submission fails with an *[ExpiredError] wrapping [ErrExpired] and the time it waited, and its
+// work func is never called; [Stats] counts it in Expired (and Failed). An item is checked when
+// a worker takes it from the group's queue, and then starts within its batch's time (about 20 us
+// of work); an expired item's result comes when a worker reaches the group. A retried item
+// ([Retry]) has started: MaxWait does not apply to it again. d of 0 (the default) sets no limit.
+// MaxWait panics if d is negative.
+func MaxWait(d time.Duration) GroupOption {
+	if d < 0 {
+		panic(fmt.Sprintf("group: MaxWait(%v): must not be negative", d))
+	}
+	return groupOption(func(o *groupOptions) { o.maxWait = d })
+}
+
+// stamp records, in the slot of an item just submitted with ctx (nil for TrySubmit), what its
+// start must be checked against: its submission time if the group has a MaxWait or ctx can end,
+// and ctx if it can end. g.mu is held.
+func (g *MapGroup[K, In, Out]) stamp(s *slot[In, Out], ctx context.Context) {
+	if ctx != nil && ctx.Done() != nil {
+		s.ctx = ctx
+		g.stamped = true
+	}
+	if s.ctx != nil || g.o.maxWait > 0 {
+		s.at = g.r.now()
+	}
+}
+
+// expired returns the error of the item of slot s, just taken by a worker, if it must not start:
+// its submitting context has ended, or (on its first attempt) it waited more than MaxWait. An item
+// to be retried ([Retry]) whose submitting context ended is not run again: it fails with an
+// *AttemptsError wrapping the context's cause. now is the time, read once a batch and only if
+// needed (0 until then). g.mu is held.
+func (g *MapGroup[K, In, Out]) expired(s *slot[In, Out], now *int64) error {
+	if s.ctx == nil && (g.o.maxWait == 0 || s.tries > 0) {
+		return nil
+	}
+	if *now == 0 {
+		*now = g.r.now()
+	}
+	waited := time.Duration(*now - s.at)
+	if s.ctx != nil && s.ctx.Err() != nil && s.tries > 0 {
+		return &AttemptsError{Attempts: int(s.tries), Err: context.Cause(s.ctx)}
+	}
+	if s.ctx != nil && s.ctx.Err() != nil {
+		return &ExpiredError{Waited: waited, Cause: context.Cause(s.ctx)}
+	}
+	if g.o.maxWait > 0 && s.tries == 0 && waited > g.o.maxWait {
+		return &ExpiredError{Waited: waited, MaxWait: g.o.maxWait}
+	}
+	return nil
+}
+
+// now is the router's clock: monotonic nanoseconds since it started.
+func (r *MapRouter[K, In, Out]) now() int64 { return int64(time.Since(r.epoch)) + 1 }
