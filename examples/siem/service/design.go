@@ -29,7 +29,7 @@ const (
 type design interface {
 	process(ctx context.Context, evs []*Event, emit func(*Event, error))
 	close(ctx context.Context) error
-	collectors() []prometheus.Collector
+	observe(m *metrics) // registers the design's metrics
 }
 
 // errStopped is the error of an event the service could not take because it is stopping.
@@ -47,8 +47,9 @@ type groupDesign struct {
 	opened atomic.Int64
 }
 
-func newGroupDesign(m *fsm.Machine[State, *Event], workers int) *groupDesign {
-	return &groupDesign{r: group.New[uint64](m.Do, group.Workers(workers))}
+// newGroupDesign starts the router; work is the machine's run (tracing.do).
+func newGroupDesign(work func(context.Context, *Event) (*Event, error), workers int) *groupDesign {
+	return &groupDesign{r: group.New[uint64](work, group.Workers(workers))}
 }
 
 func (d *groupDesign) process(ctx context.Context, evs []*Event, emit func(*Event, error)) {
@@ -90,25 +91,12 @@ func (d *groupDesign) process(ctx context.Context, evs []*Event, emit func(*Even
 
 func (d *groupDesign) close(ctx context.Context) error { return d.r.Shutdown(ctx) }
 
-func (d *groupDesign) collectors() []prometheus.Collector {
-	stat := func(name, help string, f func(group.Stats) int64, counter bool) prometheus.Collector {
-		v := func() float64 { return float64(f(d.r.Stats())) }
-		if counter {
-			return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, v)
-		}
-		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, v)
-	}
-	return []prometheus.Collector{
-		stat("siem_router_submitted_total", "Items the router accepted.", func(s group.Stats) int64 { return s.Submitted }, true),
-		stat("siem_router_completed_total", "Items that ran every stage without error.", func(s group.Stats) int64 { return s.Completed }, true),
-		stat("siem_router_failed_total", "Items that ended with an error.", func(s group.Stats) int64 { return s.Failed }, true),
-		stat("siem_router_queued", "Items accepted and not yet started.", func(s group.Stats) int64 { return s.Queued }, false),
-		stat("siem_router_in_flight", "Items a worker is running.", func(s group.Stats) int64 { return s.InFlight }, false),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "siem_groups_open", Help: "Request groups open now."},
-			func() float64 { return float64(d.r.Len()) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "siem_groups_opened_total", Help: "Request groups opened."},
-			func() float64 { return float64(d.opened.Load()) }),
-	}
+// observe reports the router's counters through the prometheus module (stagecoach_router_*,
+// router "siem"), and the requests taken.
+func (d *groupDesign) observe(m *metrics) {
+	m.observeRouter(d.r)
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "siem_groups_opened_total", Help: "Request groups opened."},
+		func() float64 { return float64(d.opened.Load()) }))
 }
 
 // job is an event in the pipe design, with its request's context and the reply channel (the
@@ -263,11 +251,12 @@ func (d *pipeDesign) close(ctx context.Context) error {
 	}
 }
 
-func (d *pipeDesign) collectors() []prometheus.Collector {
-	return []prometheus.Collector{
+// observe registers the pipe design's counts: it has no router for the prometheus module to read.
+func (d *pipeDesign) observe(m *metrics) {
+	m.reg.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "siem_pipe_submitted_total", Help: "Events handed to the pipeline."},
 			func() float64 { return float64(d.submitted.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "siem_groups_opened_total", Help: "Requests taken."},
 			func() float64 { return float64(d.opened.Load()) }),
-	}
+	)
 }

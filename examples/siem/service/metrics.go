@@ -7,14 +7,20 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/stagecoach-go/stagecoach/fsm"
+	stageprom "github.com/stagecoach-go/stagecoach/prometheus"
 )
 
 // metrics counts what the service does, for GET /metrics (Prometheus, on the service's own
-// registry) and GET /api/stats (the dashboard's JSON).
+// registry) and GET /api/stats (the dashboard's JSON). The stage durations and outcomes and the
+// router's counters are the prometheus module's (stagecoach_stage_*, stagecoach_router_*, with
+// machine and router "siem"); the rest are the service's own.
 type metrics struct {
 	reg      *prometheus.Registry
+	prom     *stageprom.Collector
+	stageObs fsm.Observer[State] // the prometheus module's hooks: stage duration and outcome
 	events   *prometheus.CounterVec
-	stageDur [5]prometheus.Observer
 	stage    [5]stageCounts
 	levels   [4]atomic.Int64
 	status   map[string]*atomic.Int64
@@ -37,14 +43,6 @@ func newMetrics() *metrics {
 			StatusUnknown: new(atomic.Int64),
 		},
 	}
-	dur := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "siem_stage_duration_seconds",
-		Help:    "How long each stage took, by stage.",
-		Buckets: prometheus.ExponentialBuckets(1e-6, 4, 12),
-	}, []string{"stage"})
-	for i, s := range Stages {
-		m.stageDur[i] = dur.WithLabelValues(string(s))
-	}
 	for _, st := range []string{StatusAccepted, StatusRejected, StatusFailed, StatusUnknown} {
 		m.events.WithLabelValues(st) // export zeros from the start
 	}
@@ -53,8 +51,22 @@ func newMetrics() *metrics {
 		Help:    "Writes (events and alerts) per SQLite commit, in the batch write mode.",
 		Buckets: prometheus.ExponentialBuckets(1, 2, 9),
 	})
-	m.reg.MustRegister(m.events, dur, m.batches, collectors.NewGoCollector())
+	m.reg.MustRegister(m.events, m.batches, collectors.NewGoCollector())
+	var err error
+	if m.prom, err = stageprom.New(m.reg); err != nil {
+		panic(err) // a new registry: nothing can clash
+	}
+	if m.stageObs, err = stageprom.NewMachine[State, *Event](m.prom, machineName).Observer(); err != nil {
+		panic(err) // a new Collector: nothing attached yet
+	}
 	return m
+}
+
+// observeRouter reports r's counters under the router label "siem" (stagecoach_router_*).
+func (m *metrics) observeRouter(r stageprom.Router) {
+	if _, err := m.prom.ObserveRouter(machineName, r); err != nil {
+		panic(err) // one router a Service: an error here is a bug
+	}
 }
 
 func stageIndex(s State) int {
@@ -66,8 +78,10 @@ func stageIndex(s State) int {
 	return -1
 }
 
-// leave is the machine's Observer.Leave hook (and the pipe design's equivalent).
-func (m *metrics) leave(_ context.Context, state, next State, took time.Duration, err error) {
+// leave is the machine's Observer.Leave hook (and the pipe design's equivalent): the dashboard's
+// counts, then the prometheus module's.
+func (m *metrics) leave(ctx context.Context, state, next State, took time.Duration, err error) {
+	m.stageObs.Leave(ctx, state, next, took, err)
 	i := stageIndex(state)
 	if i < 0 {
 		return
@@ -81,7 +95,6 @@ func (m *metrics) leave(_ context.Context, state, next State, took time.Duration
 	case next == Rejected:
 		c.rejected.Add(1)
 	}
-	m.stageDur[i].Observe(took.Seconds())
 }
 
 // result counts one event's final status.

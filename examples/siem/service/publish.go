@@ -13,6 +13,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 	natsjs "github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
+
+	stageotel "github.com/stagecoach-go/stagecoach/otel"
 )
 
 // message is an event as it travels in the stream: what the client posted, the account that
@@ -113,9 +116,11 @@ func (sm *streamMode) publish(ctx context.Context, evs []*Event) []Result {
 	acks := make([]natsjs.PubAckFuture, len(evs))
 	errs := make([]error, len(evs))
 	sent := make([]bool, len(evs))
+	spans := make([]trace.Span, len(evs))
 	for i, e := range evs {
 		msg, err := encodeEvent(e)
 		if err == nil {
+			_, spans[i] = sm.tr.ms.StartSend(ctx, msg) // "send <stream>", its context in the headers
 			acks[i], err = sm.js.PublishMsgAsync(msg, natsjs.WithStallWait(sm.publishWait))
 			sent[i] = err == nil
 		}
@@ -126,6 +131,9 @@ func (sm *streamMode) publish(ctx context.Context, evs []*Event) []Result {
 		var ack *natsjs.PubAck
 		if errs[i] == nil {
 			ack, errs[i] = waitAck(ctx, acks[i])
+		}
+		if spans[i] != nil {
+			stageotel.EndSend(spans[i], errs[i])
 		}
 		res[i] = sm.result(e, ack, errs[i], sent[i])
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config configures a Service. The zero value of every field but DB means its default.
@@ -41,6 +43,7 @@ type Config struct {
 	Hosts          []string      // Host header values served (host:port), besides the address Serve listens on
 	Logger         *slog.Logger  // default: discard
 	Now            func() time.Time
+	TracerProvider trace.TracerProvider // spans of requests, runs and the stream (tracing.go); nil: none
 
 	hook func(context.Context, *Event) error // tests only (export_test.go): runs first in enrich
 }
@@ -144,6 +147,7 @@ type Service struct {
 	store   *store
 	hub     *hub
 	metrics *metrics
+	tracing *tracing
 	design  design      // the in-process designs; nil in JetStream mode
 	stream  *streamMode // JetStream mode; nil otherwise
 	outbox  *sender
@@ -168,19 +172,19 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, store: st, metrics: m,
+	s := &Service{cfg: cfg, store: st, metrics: m, tracing: newTracing(cfg),
 		hub: newHub(cfg.ClientQueue, cfg.ClientBuffer, cfg.WriteTimeout, cfg.Origins)}
 	s.outbox = &sender{store: st, notifier: s.notifier(), log: cfg.Logger, now: cfg.Now,
 		first: cfg.AlertRetry, max: cfg.AlertRetryMax, timeout: cfg.AlertTimeout, wakeup: make(chan struct{}, 1)}
 	stg := &stages{store: st, outbox: s.outbox, hub: s.hub, threshold: cfg.AlertThreshold, now: cfg.Now, hook: cfg.hook}
-	obs := s.observer()
+	obs := s.tracing.observer(s.observer())
 	switch cfg.Design {
 	case DesignGroup:
-		s.design = newGroupDesign(stg.machine(obs), cfg.Workers)
+		s.design = newGroupDesign(s.tracing.do(stg.machine(obs)), cfg.Workers)
 	case DesignPipe:
 		s.design = newPipeDesign(stg, obs, cfg.Workers)
 	case DesignJetStream:
-		s.stream, err = startStream(ctx, cfg, stg.machine(obs), func(e *Event, err error) {
+		s.stream, err = startStream(ctx, cfg, s.tracing, stg.machine(obs), func(e *Event, err error) {
 			s.metrics.result(result(e, err), e.Level)
 		})
 		if err != nil {
@@ -193,8 +197,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	if s.stream != nil {
 		s.metrics.reg.MustRegister(s.stream.collectors()...)
+		s.metrics.observeRouter(s.stream.r)
 	} else {
-		s.metrics.reg.MustRegister(s.design.collectors()...)
+		s.design.observe(s.metrics)
 	}
 	s.metrics.reg.MustRegister(s.hubCollectors()...)
 	s.metrics.reg.MustRegister(s.outboxCollectors()...)
@@ -206,7 +211,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if len(cfg.Hosts) > 0 {
 		s.setHosts(cfg.Hosts)
 	}
-	s.handler = s.routes()
+	s.handler = s.tracing.serve(s.routes())
 	octx, cancel := context.WithCancel(context.Background())
 	s.stopOut, s.outDone = cancel, make(chan struct{})
 	go func() { defer close(s.outDone); s.outbox.run(octx) }()

@@ -17,6 +17,7 @@ import (
 	"github.com/stagecoach-go/stagecoach/fsm"
 	"github.com/stagecoach-go/stagecoach/group"
 	"github.com/stagecoach-go/stagecoach/jetstream"
+	stageotel "github.com/stagecoach-go/stagecoach/otel"
 )
 
 // JetStream mode (Config.NATS): the names it uses on the server.
@@ -48,8 +49,9 @@ const (
 type streamMode struct {
 	nc     *nats.Conn
 	js     natsjs.JetStream
-	r      *group.Router[int64, *Event]
-	feed   *jetstream.Feed[int64, *Event]
+	r      *group.Router[int64, stageotel.Message[*Event]] // items carry their producer's span context
+	feed   *jetstream.Feed[int64, stageotel.Message[*Event]]
+	tr     *tracing
 	log    *slog.Logger
 	cancel context.CancelFunc
 
@@ -72,8 +74,9 @@ func RedactURL(urls string) string {
 }
 
 // startStream connects to the server, creates the streams and the consumer if they are missing,
-// and starts the feed, whose items are reported to onResult once they ran through m.
-func startStream(ctx context.Context, cfg Config, m *fsm.Machine[State, *Event], onResult func(*Event, error)) (*streamMode, error) {
+// and starts the feed, whose items are reported to onResult once they ran through m, each in the
+// spans of tr.
+func startStream(ctx context.Context, cfg Config, tr *tracing, m *fsm.Machine[State, *Event], onResult func(*Event, error)) (*streamMode, error) {
 	opts := []nats.Option{nats.Name("siem"), nats.MaxReconnects(-1),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			cfg.Logger.Warn("nats", "err", err)
@@ -85,7 +88,7 @@ func startStream(ctx context.Context, cfg Config, m *fsm.Machine[State, *Event],
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", RedactURL(cfg.NATS), err)
 	}
-	sm, err := newStreamMode(ctx, nc, cfg, m, onResult)
+	sm, err := newStreamMode(ctx, nc, cfg, tr, m, onResult)
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -93,7 +96,7 @@ func startStream(ctx context.Context, cfg Config, m *fsm.Machine[State, *Event],
 	return sm, nil
 }
 
-func newStreamMode(ctx context.Context, nc *nats.Conn, cfg Config, m *fsm.Machine[State, *Event], onResult func(*Event, error)) (*streamMode, error) {
+func newStreamMode(ctx context.Context, nc *nats.Conn, cfg Config, tr *tracing, m *fsm.Machine[State, *Event], onResult func(*Event, error)) (*streamMode, error) {
 	js, err := natsjs.New(nc, natsjs.WithPublishAsyncTimeout(cfg.PublishTimeout))
 	if err != nil {
 		return nil, err
@@ -101,14 +104,15 @@ func newStreamMode(ctx context.Context, nc *nats.Conn, cfg Config, m *fsm.Machin
 	if err := ensureStreams(ctx, js, cfg.Stream, cfg.Consumer); err != nil {
 		return nil, err
 	}
-	work := func(ctx context.Context, e *Event) (*Event, error) {
-		e, err := m.Do(ctx, e)
+	run := tr.do(m)
+	work := stageotel.Work(tr.ms, func(ctx context.Context, e *Event) (*Event, error) {
+		e, err := run(ctx, e)
 		onResult(e, err)
 		return e, err
-	}
-	sm := &streamMode{nc: nc, js: js, log: cfg.Logger, done: make(chan struct{}), publishWait: cfg.PublishTimeout,
+	})
+	sm := &streamMode{nc: nc, js: js, tr: tr, log: cfg.Logger, done: make(chan struct{}), publishWait: cfg.PublishTimeout,
 		r: group.New[int64](work, group.Workers(cfg.Workers))}
-	sm.feed, err = jetstream.New(ctx, js, cfg.Stream, cfg.Consumer, sm.r, decoder(cfg.Now),
+	sm.feed, err = jetstream.New(ctx, js, cfg.Stream, cfg.Consumer, sm.r, stageotel.Decode(tr.ms, decoder(cfg.Now)),
 		jetstream.DeadLetter(DeadLetterSubject), jetstream.MaxInFlight(maxInFlight),
 		jetstream.DrainTimeout(drainTimeout),
 		jetstream.OnError(func(err error) { cfg.Logger.Warn("stream feed", "err", err) }))
@@ -219,8 +223,6 @@ func (sm *streamMode) collectors() []prometheus.Collector {
 		stat("siem_stream_retried_total", "Events that failed and will be delivered again.", func(s jetstream.Stats) int64 { return s.Retried }, true),
 		stat("siem_stream_dead_lettered_total", "Events given up on, published to "+DeadLetterSubject+".", func(s jetstream.Stats) int64 { return s.DeadLettered }, true),
 		stat("siem_stream_held", "Events taken and not yet acknowledged.", func(s jetstream.Stats) int64 { return s.Held }, false),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "siem_groups_open", Help: "Account groups open now."},
-			func() float64 { return float64(sm.r.Len()) }),
 	}
 }
 
