@@ -46,6 +46,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl.StringVar(&cfg.Stream, "stream", service.DefaultStream, "with -nats: the events stream (created if missing)")
 	fl.StringVar(&cfg.Consumer, "consumer", service.DefaultConsumer, "with -nats: the durable consumer all instances share (created if missing)")
 	fl.IntVar(&cfg.Workers, "workers", 0, "group: router workers (default 128); pipe: goroutines per stage (default 32)")
+	fl.DurationVar(&cfg.MaxWait, "max-wait", 0, "group: longest an event may wait for a worker before it fails unstored (default 2s; negative: no limit)")
 	threshold := fl.Int("threshold", 8, "alert at or above this severity (0-10; 0 alerts on every event)")
 	fl.IntVar(&cfg.MaxEvents, "max-events", 1000, "most events in one request")
 	fl.StringVar(&cfg.SQLite, "sqlite", service.Batch, "SQLite writes: batch (group commit on one writer), one-writer or wal-pool")

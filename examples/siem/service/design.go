@@ -42,18 +42,23 @@ var errMaybeStored = errors.New("the event may have been stored")
 // groupDesign: one long-lived group.Router of workers running the machine; each request opens
 // an ordered request group, so its results come back to it alone and in order.
 type groupDesign struct {
-	r      *group.Router[uint64, *Event]
-	next   atomic.Uint64
-	opened atomic.Int64
+	r       *group.Router[uint64, *Event]
+	maxWait time.Duration
+	next    atomic.Uint64
+	opened  atomic.Int64
 }
 
-// newGroupDesign starts the router; work is the machine's run (tracing.do).
-func newGroupDesign(work func(context.Context, *Event) (*Event, error), workers int) *groupDesign {
-	return &groupDesign{r: group.New[uint64](work, group.Workers(workers))}
+// newGroupDesign starts the router; work is the machine's run (tracing.do). An event not started
+// within maxWait of its submission fails with group.ErrExpired (Config.MaxWait).
+func newGroupDesign(work func(context.Context, *Event) (*Event, error), workers int, maxWait time.Duration) *groupDesign {
+	return &groupDesign{r: group.New[uint64](work, group.Workers(workers)), maxWait: maxWait}
 }
 
 func (d *groupDesign) process(ctx context.Context, evs []*Event, emit func(*Event, error)) {
-	g, err := d.r.Open(ctx, d.next.Add(1), group.Ordered())
+	// A request's events that have not started within maxWait of their submission fail with
+	// group.ErrExpired instead of running late: under overload the service sheds the work that
+	// has waited longest rather than let every answer grow late.
+	g, err := d.r.Open(ctx, d.next.Add(1), group.Ordered(), group.MaxWait(d.maxWait))
 	if err != nil {
 		if errors.Is(err, group.ErrRouterClosed) {
 			err = errStopped

@@ -27,6 +27,7 @@ type Config struct {
 	Stream         string        // JetStream mode: the events stream (default DefaultStream)
 	Consumer       string        // JetStream mode: the durable consumer all instances share (default DefaultConsumer)
 	Workers        int           // group: the router's workers (default 128); pipe: goroutines per stage (default 32)
+	MaxWait        time.Duration // group: longest an event may wait for a worker; later it fails, expired, unstored (default 2 s; negative: no limit)
 	AlertThreshold int           // severity at or above which an alert is sent: 0 means the default 8, a negative value 0 (every event)
 	MaxBody        int64         // bytes of a POST /events body (default 1 MiB)
 	MaxEvents      int           // events in one request (default 1000)
@@ -68,6 +69,12 @@ func (c *Config) defaults() error {
 		if c.Design == DesignPipe {
 			c.Workers = 32 // a stage: 160 goroutines for the five
 		}
+	}
+	switch {
+	case c.MaxWait == 0:
+		c.MaxWait = 2 * time.Second
+	case c.MaxWait < 0:
+		c.MaxWait = 0 // group.MaxWait(0): no limit
 	}
 	def(&c.AlertThreshold, 8)
 	if c.AlertThreshold < 0 {
@@ -180,7 +187,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	obs := s.tracing.observer(s.observer())
 	switch cfg.Design {
 	case DesignGroup:
-		s.design = newGroupDesign(s.tracing.do(stg.machine(obs)), cfg.Workers)
+		s.design = newGroupDesign(s.tracing.do(stg.machine(obs)), cfg.Workers, cfg.MaxWait)
 	case DesignPipe:
 		s.design = newPipeDesign(stg, obs, cfg.Workers)
 	case DesignJetStream:

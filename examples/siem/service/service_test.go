@@ -194,3 +194,25 @@ func TestAccountDisabledAfterAuthentication(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, text)
 	assert.Equal(t, service.StatusAccepted, res[0].Status)
 }
+
+// An event of the group design that waits for a worker longer than Config.MaxWait fails, is
+// never stored, and says why. A MaxWait of a nanosecond is shorter than any hand-over from the
+// request to a worker: every event expires.
+func TestGroupDesignShedsEventsThatWaitTooLong(t *testing.T) {
+	e := start(t, service.Config{Design: service.DesignGroup, Workers: 1, MaxWait: time.Nanosecond})
+	const n = 20
+	var evs []string
+	for i := range n {
+		evs = append(evs, event(fmt.Sprintf("late%d", i), 9, "too late"))
+	}
+	code, res, text := e.post(t, e.key, ndjson(evs...))
+	require.Equal(t, http.StatusOK, code, text)
+	require.Len(t, res, n)
+	for i, r := range res {
+		assert.Equal(t, i, r.Index)
+		assert.Equal(t, service.StatusFailed, r.Status, "event %d", i)
+		assert.Contains(t, r.Reason, "expired before it started", "event %d", i)
+	}
+	assert.Zero(t, e.count(t, `SELECT COUNT(*) FROM events`), "an expired event is never stored")
+	assert.Zero(t, e.count(t, `SELECT COUNT(*) FROM alerts`), "nor alerted")
+}
