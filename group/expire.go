@@ -51,7 +51,7 @@ func MaxWait(d time.Duration) GroupOption {
 	return groupOption(func(o *groupOptions) { o.maxWait = d })
 }
 
-// stamp records, in the slot of an item just submitted with ctx (nil for TrySubmit), what its
+// stamp records, in the slot of an item just submitted with ctx (context.Background() for TrySubmit), what its
 // start must be checked against: its submission time if the group has a MaxWait or ctx can end,
 // and ctx if it can end. g.mu is held.
 func (g *MapGroup[K, In, Out]) stamp(s *slot[In, Out], ctx context.Context) {

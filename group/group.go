@@ -169,7 +169,7 @@ func (g *MapGroup[K, In, Out]) Submit(ctx context.Context, v In) error {
 // TrySubmit hands v to the group's workers if its window has room, and returns [ErrWindowFull]
 // at once if not (the same error each time, so polling allocates nothing); it never blocks.
 func (g *MapGroup[K, In, Out]) TrySubmit(v In) error {
-	ok, _, err := g.offer(nil, v)
+	ok, _, err := g.offer(context.Background(), v) // a context that never ends: nothing to bound the start by
 	if !ok && err == nil {
 		return g.windowFull()
 	}
