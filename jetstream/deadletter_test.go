@@ -82,7 +82,7 @@ func deadLetterCaseWith(t *testing.T, cfg natsjs.ConsumerConfig, data string,
 	m := receive(t, dead)
 	require.NoError(t, stop())
 	assert.Equal(t, uint64(1), dlqCount(t, js), "one dead letter stored")
-	info := consumerInfo(t, js)
+	info := syncedConsumerInfo(t, js)
 	assert.Equal(t, 0, info.NumAckPending, "nothing left pending")
 	assert.Equal(t, uint64(0), info.NumPending, "nothing left to deliver")
 	return m, f.Stats(), js

@@ -66,7 +66,7 @@ func TestFeedProcessesEveryMessageOnceInKeyOrder(t *testing.T) {
 	assert.Equal(t, int64(n), st.Processed)
 	assert.Equal(t, int64(n), st.Received)
 	assert.Equal(t, int64(0), st.Held)
-	info := consumerInfo(t, js)
+	info := syncedConsumerInfo(t, js)
 	assert.Equal(t, 0, info.NumAckPending)
 	assert.Equal(t, uint64(0), info.NumPending)
 }

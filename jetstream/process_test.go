@@ -183,7 +183,7 @@ func TestProcessesShareOneConsumer(t *testing.T) {
 	duplicates := records - len(count)
 	assert.Positive(t, redelivered, "the victim's unacknowledged messages were redelivered")
 	assert.LessOrEqual(t, int64(duplicates), redelivered, "a duplicate needs a redelivery")
-	info := consumerInfo(t, js)
+	info := syncedConsumerInfo(t, js)
 	assert.Equal(t, 0, info.NumAckPending)
 	assert.Equal(t, uint64(0), info.NumPending)
 	t.Logf("%d messages: published in %v, processed in %v (%.0f msg/s) by %d processes, one killed; "+

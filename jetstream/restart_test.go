@@ -90,7 +90,7 @@ func TestServerRestartMidRun(t *testing.T) {
 	snk.mu.Unlock()
 	st := f.Stats()
 	assert.Equal(t, st.Received, st.Processed)
-	info := consumerInfo(t, js)
+	info := syncedConsumerInfo(t, js)
 	assert.Equal(t, 0, info.NumAckPending)
 	assert.Equal(t, uint64(0), info.NumPending)
 	t.Logf("received %d, redelivered %d", st.Received, st.Redelivered)
