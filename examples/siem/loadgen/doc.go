@@ -20,9 +20,10 @@
 // granularity does not add to the latencies.
 //
 // The report gives the offered rate (the scheduled requests over the duration) and the rate
-// achieved (the accepted events, in requests' worth, over the longer of the duration and the
-// run). A run that achieved less than [Reached] of the offered rate, or left requests unsent
-// when its timeout ended, did not keep up: [Report.Reached] is false and the latencies are not
+// achieved (the accepted events answered by the end of the arrivals, in requests' worth, over
+// the duration: a service that keeps up then has only the requests in flight unanswered, one that
+// does not a backlog growing with the duration). A run that achieved less than [Reached] of the
+// offered rate, or left requests unsent when its timeout ended, did not keep up: [Report.Reached] is false and the latencies are not
 // set, since they would measure how long the backlog took to drain. [Report.Outcome] says so.
 //
 // # Exactly once

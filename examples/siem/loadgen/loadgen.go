@@ -71,7 +71,7 @@ type Report struct {
 	Scheduled    int           // open loop: requests scheduled
 	Unsent       int           // open loop: of them, not sent when the run ended (timeout or ctx)
 	Offered      float64       // open loop: requests a second scheduled (Scheduled over Duration)
-	Achieved     float64       // open loop: accepted events over Batch, a second of the longer of Elapsed and Duration
+	Achieved     float64       // open loop: accepted events answered within Duration, over Batch, a second of Duration
 	Reached      bool          // open loop: Achieved is at least [Reached] of Offered, and none unsent
 	Requests     int           // requests answered with 200 (in-process designs) or 202 (JetStream mode)
 	Errors       int           // requests that failed (transport or status)
@@ -79,8 +79,8 @@ type Report struct {
 	Queued       int           // of them, queued: stored later, by whichever instance takes them
 	Rejected     int           // events rejected
 	Failed       int           // events failed, or unknown
-	Elapsed      time.Duration // from the first request to the last answer
-	EventsPerSec float64       // accepted events a second of Elapsed (open loop: as Achieved)
+	Elapsed      time.Duration // from the first request (open loop: the first arrival) to the last answer
+	EventsPerSec float64       // accepted events a second of Elapsed
 	// Request latency, to the last status line from sending it (closed loop) or from its
 	// scheduled start (open loop).
 	P50, P99, P999 time.Duration

@@ -79,9 +79,10 @@ func RunOpen(ctx context.Context, cfg Config) (Report, error) {
 	client := &http.Client{Transport: tr}
 
 	var (
-		mu  sync.Mutex
-		rep = Report{Config: cfg, Scheduled: len(sched)}
-		lat []time.Duration
+		mu    sync.Mutex
+		rep   = Report{Config: cfg, Scheduled: len(sched)}
+		lat   []time.Duration
+		byEnd int // accepted events answered by the end of the arrivals
 	)
 	rep.Events = len(sched) * cfg.Batch
 	run := threadPacer.drive(ctx, sched, cfg.Clients, func(a int, due time.Time) {
@@ -89,13 +90,17 @@ func RunOpen(ctx context.Context, cfg Config) (Report, error) {
 		took := time.Since(due)
 		mu.Lock()
 		defer mu.Unlock()
+		before := rep.Accepted
 		rep.add(res, err)
+		if sched[a]+took <= cfg.Duration {
+			byEnd += rep.Accepted - before
+		}
 		if err == nil {
 			lat = append(lat, took)
 		}
 	})
 	rep.Unsent, rep.Elapsed = run.unsent, run.elapsed
-	rep.finishOpen(lat)
+	rep.finishOpen(lat, byEnd)
 	return rep, nil
 }
 
@@ -122,16 +127,16 @@ func (c *Config) openDefaults() error {
 	return nil
 }
 
-// finishOpen computes the rates and, if the run reached its rate, the latencies. The rate
-// achieved counts accepted events, in requests' worth, over the arrivals' span or the run if it
-// lasted longer: a service that keeps up accepts the offered load within the span, one that
-// does not takes longer, and a service that fails or sheds events does not reach the rate by
-// answering fast.
-func (r *Report) finishOpen(lat []time.Duration) {
-	span := max(r.Elapsed, r.Duration).Seconds()
+// finishOpen computes the rates from the latencies of the requests answered and the accepted
+// events answered by the end of the arrivals (byEnd) and, if the run reached its rate, the
+// latencies. The rate achieved is byEnd, in requests' worth, over the duration: at the end of
+// the arrivals a service that keeps up has only the requests in flight left unanswered (the rate
+// times the mean latency, by Little's law), one that does not has a backlog that grows with the
+// duration; and a service that fails or sheds events does not reach the rate by answering fast.
+func (r *Report) finishOpen(lat []time.Duration, byEnd int) {
 	r.Offered = float64(r.Scheduled) / r.Duration.Seconds()
-	r.Achieved = float64(r.Accepted) / float64(r.Batch) / span
-	r.EventsPerSec = float64(r.Accepted) / span
+	r.Achieved = float64(byEnd) / float64(r.Batch) / r.Duration.Seconds()
+	r.EventsPerSec = float64(r.Accepted) / r.Elapsed.Seconds()
 	r.Reached = r.Unsent == 0 && r.Achieved >= Reached*r.Offered
 	if !r.Reached {
 		return // latencies of a rate not kept up with measure the backlog: not reported
@@ -215,8 +220,8 @@ func (p pacer) release(ctx context.Context, start time.Time, sched []time.Durati
 // and, if the rate was reached, the latencies from the scheduled start; otherwise it says the
 // rate was not reached and gives no latencies.
 func (r Report) Outcome() string {
-	head := fmt.Sprintf("target %.0f requests/s (%s, %v): %d scheduled, offered %.1f/s, achieved %.1f/s (%.0f events/s)",
-		r.Rate, r.Arrivals, r.Duration, r.Scheduled, r.Offered, r.Achieved, r.EventsPerSec)
+	head := fmt.Sprintf("target %.0f requests/s (%s, %v): %d scheduled, offered %.1f/s, achieved %.1f/s by the end of the arrivals; %.0f events/s over %v",
+		r.Rate, r.Arrivals, r.Duration, r.Scheduled, r.Offered, r.Achieved, r.EventsPerSec, r.Elapsed.Round(time.Millisecond))
 	if r.Unsent > 0 {
 		head += fmt.Sprintf(", %d unsent when the run ended", r.Unsent)
 	}

@@ -134,22 +134,35 @@ func TestDriveProperties(t *testing.T) {
 	})
 }
 
+// answeredBy counts the events of the requests (batch each) that sched and lat end by d.
+func answeredBy(sched, lat []time.Duration, d time.Duration, batch int) int {
+	n := 0
+	for a, l := range lat {
+		if l >= 0 && sched[a]+l <= d {
+			n += batch
+		}
+	}
+	return n
+}
+
 // A run that achieved less than Reached of its offered rate reports it, and no latency.
 func TestFinishOpenReportsNotReached(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		// One connection, 10 ms a request, 1000 arrivals a second for 20 ms: capacity 100 a
 		// second, a tenth of the offered rate.
-		lat, run := timed(t.Context(), every(time.Millisecond, 20), 1, func(int) time.Duration { return 10 * time.Millisecond })
+		// By the end of the arrivals, 2 of them are answered.
+		sched := every(time.Millisecond, 20)
+		lat, run := timed(t.Context(), sched, 1, func(int) time.Duration { return 10 * time.Millisecond })
 		r := Report{Config: Config{Rate: 1000, Duration: 20 * time.Millisecond, Batch: 2, Arrivals: Constant},
 			Scheduled: 20, Accepted: 40, Unsent: run.unsent, Elapsed: run.elapsed}
-		r.finishOpen(lat)
+		r.finishOpen(lat, answeredBy(sched, lat, r.Duration, 2))
 		assert.Equal(t, 200*time.Millisecond, r.Elapsed)
 		assert.InDelta(t, 1000, r.Offered, 1e-9)
 		assert.InDelta(t, 100, r.Achieved, 1e-9)
 		assert.InDelta(t, 200, r.EventsPerSec, 1e-9)
 		assert.False(t, r.Reached)
 		assert.Zero(t, r.P50+r.P99+r.P999, "no latency for a rate not reached")
-		assert.Contains(t, r.Outcome(), "achieved 100.0/s (200 events/s): NOT REACHED (10% of offered, below 95%): latencies not reported")
+		assert.Contains(t, r.Outcome(), "offered 1000.0/s, achieved 100.0/s by the end of the arrivals; 200 events/s over 200ms: NOT REACHED (10% of offered, below 95%): latencies not reported")
 		assert.NotContains(t, r.Outcome(), "p99")
 	})
 }
@@ -157,14 +170,15 @@ func TestFinishOpenReportsNotReached(t *testing.T) {
 // A run that kept up reports its latencies from the scheduled start.
 func TestFinishOpenReportsLatencies(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		lat, run := timed(t.Context(), every(10*time.Millisecond, 100), 4, func(a int) time.Duration {
-			return time.Duration(a+1) * 100 * time.Microsecond // 0.1 ms to 10 ms
+		sched := every(10*time.Millisecond, 100)
+		lat, run := timed(t.Context(), sched, 4, func(a int) time.Duration {
+			return time.Duration(a+1) * 100 * time.Microsecond // 0.1 ms to 10 ms: each ends by the next arrival
 		})
 		r := Report{Config: Config{Rate: 100, Duration: time.Second, Batch: 1, Arrivals: Constant},
 			Scheduled: 100, Accepted: 100, Unsent: run.unsent, Elapsed: run.elapsed}
-		r.finishOpen(lat)
+		r.finishOpen(lat, answeredBy(sched, lat, r.Duration, 1))
 		assert.True(t, r.Reached)
-		assert.InDelta(t, 100, r.Achieved, 1e-9, "over the arrivals' span: the run ended before it")
+		assert.InDelta(t, 100, r.Achieved, 1e-9, "the last answer comes at the end of the arrivals")
 		assert.Equal(t, 5*time.Millisecond, r.P50)
 		assert.Equal(t, 9900*time.Microsecond, r.P99)
 		assert.Equal(t, 10*time.Millisecond, r.P999)
@@ -176,7 +190,7 @@ func TestFinishOpenReportsLatencies(t *testing.T) {
 func TestFinishOpenUnsentIsNotReached(t *testing.T) {
 	r := Report{Config: Config{Rate: 100, Duration: time.Second, Batch: 1, Arrivals: Poisson},
 		Scheduled: 100, Accepted: 99, Unsent: 1, Elapsed: time.Second}
-	r.finishOpen([]time.Duration{time.Millisecond})
+	r.finishOpen([]time.Duration{time.Millisecond}, 99)
 	assert.False(t, r.Reached)
 	assert.Contains(t, r.Outcome(), "1 unsent when the run ended")
 }

@@ -104,7 +104,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl.StringVar(&o.only, "only", "", "run only the scenarios of this table (designs, sqlite, workers, open)")
 	fl.IntVar(&o.runs, "runs", 3, "runs of each scenario, interleaved; the median is reported")
 	fl.IntVar(&o.open.conns, "open-conns", 64, "open loop: connections (and the clients of its capacity runs)")
-	fl.DurationVar(&o.open.duration, "open-duration", 4*time.Second, "open loop: how long requests arrive in a run")
+	fl.DurationVar(&o.open.duration, "open-duration", 5*time.Second, "open loop: how long requests arrive in a run")
 	loads := fl.String("loads", "25,50,75,90,110", "open loop: the offered loads, in percent of the capacity")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -40,7 +40,7 @@ func openTables(res openResult, o options) string {
 		"each design's capacity, closed loop at %d clients, median of %d runs: %s events/s; the loads are percent of the higher, "+
 		"so both designs are offered the same rates, and the same schedules. Latency runs from each request's scheduled start. "+
 		"Each row is the median of %d interleaved runs by p99, a run that did not reach its rate (achieved below %.0f%% of offered) "+
-		"counting as the worst; such a row gives no latency.)\n\n",
+		"counting as the worst; such a row gives no latency. Achieved: the accepted events answered by the end of the arrivals, a second.)\n\n",
 		o.open.duration, o.open.conns, o.batch, o.open.conns, o.runs, strings.Join(caps, ", "), o.runs, 100*loadgen.Reached)
 	b.WriteString("| load | offered events/s | design | achieved events/s | p50 ms | p99 ms | p99.9 ms | runs reached | exactly once |\n")
 	b.WriteString("|---:|---:|---|---:|---:|---:|---:|---:|---|\n")
@@ -50,7 +50,7 @@ func openTables(res openResult, o options) string {
 			lat = millis(r.Rep.P50) + " | " + millis(r.Rep.P99) + " | " + millis(r.Rep.P999)
 		}
 		fmt.Fprintf(&b, "| %d%% | %.0f | %s | %.0f | %s | %d of %d | %s |\n", r.Load, r.Rep.Offered*float64(r.Rep.Batch),
-			r.Design, r.Rep.EventsPerSec, lat, r.reached, r.runs, onceOf(r.Ver))
+			r.Design, r.Rep.Achieved*float64(r.Rep.Batch), lat, r.reached, r.runs, onceOf(r.Ver))
 	}
 	b.WriteString("\n")
 	return b.String()
@@ -132,7 +132,7 @@ func openChart(res openResult) string {
 			if !r.Rep.Reached {
 				flush()
 				fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="%s" font-size="14"><title>%s at %d%%: not reached (%.0f of %.0f events/s)</title>×</text>`+"\n",
-					ox, top+4, c, html.EscapeString(d), r.Load, r.Rep.EventsPerSec, r.Rep.Offered*float64(r.Rep.Batch))
+					ox, top+4, c, html.EscapeString(d), r.Load, r.Rep.Achieved*float64(r.Rep.Batch), r.Rep.Offered*float64(r.Rep.Batch))
 				continue
 			}
 			p99 = append(p99, fmt.Sprintf("%.1f,%.1f", ox, y(ms(r.Rep.P99))))
