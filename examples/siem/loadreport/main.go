@@ -88,9 +88,9 @@ func scenarios() []scenario {
 
 // options are the report's flags.
 type options struct {
-	n, batch, runs    int
-	out, readme, only string
-	open              openOptions
+	n, batch, runs          int
+	out, readme, only, from string
+	open                    openOptions
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -102,6 +102,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl.StringVar(&o.out, "out", filepath.Join("siem", "docs"), "directory for load.md, load.svg, load-open.svg and load.json")
 	fl.StringVar(&o.readme, "readme", "", "README whose load section to replace with the tables")
 	fl.StringVar(&o.only, "only", "", "run only the scenarios of this table (designs, sqlite, workers, open)")
+	fl.StringVar(&o.from, "from", "", "measure nothing: render the tables and charts from this load.json (give the flags it was measured with)")
 	fl.IntVar(&o.runs, "runs", 3, "runs of each scenario, interleaved; the median is reported")
 	fl.IntVar(&o.open.conns, "open-conns", 64, "open loop: connections (and the clients of its capacity runs)")
 	fl.DurationVar(&o.open.duration, "open-duration", 5*time.Second, "open loop: how long requests arrive in a run")
@@ -133,29 +134,70 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// report builds the service, runs the scenarios asked for and writes the files.
+// runs is every run of a report, as load.json keeps them.
+type runs struct {
+	Closed [][]measurement `json:",omitempty"` // every closed-loop run, by scenario
+	Open   *openResult     `json:",omitempty"` // the capacity runs and every open-loop run
+}
+
+// report measures (or, with -from, reads what was measured) and writes the files.
 func report(o options, log io.Writer) error {
+	var all runs
+	if o.from != "" {
+		data, err := os.ReadFile(o.from)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(data, &all); err != nil {
+			return fmt.Errorf("%s: %w", o.from, err)
+		}
+	} else {
+		var err error
+		if all, err = measureAll(o, log); err != nil {
+			return err
+		}
+		js, err := json.MarshalIndent(all, "", "\t") // every run, for a later look
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(o.out, "load.json"), js, 0o644); err != nil {
+			return err
+		}
+	}
+	return render(all, o)
+}
+
+// measureAll builds the service and runs the scenarios asked for.
+func measureAll(o options, log io.Writer) (runs, error) {
+	var all runs
 	tmp, err := os.MkdirTemp("", "loadreport")
 	if err != nil {
-		return err
+		return all, err
 	}
 	defer os.RemoveAll(tmp)
 	bin := filepath.Join(tmp, "siem")
 	build := exec.Command("go", "build", "-o", bin, "./siem")
 	build.Stdout, build.Stderr = log, log
 	if err := build.Run(); err != nil {
-		return fmt.Errorf("go build ./siem (run from the examples module): %w", err)
+		return all, fmt.Errorf("go build ./siem (run from the examples module): %w", err)
 	}
-	var raw struct {
-		Closed [][]measurement `json:",omitempty"` // every closed-loop run, by scenario
-		Open   *openResult     `json:",omitempty"` // the capacity runs and every open-loop run
+	if all.Closed, err = closedLoop(bin, tmp, o, log); err != nil {
+		return all, err
 	}
-	raw.Closed, err = closedLoop(bin, tmp, o, log)
-	if err != nil {
-		return err
+	if o.only == "" || o.only == "open" {
+		res, err := openLoop(bin, tmp, o, log)
+		if err != nil {
+			return all, err
+		}
+		all.Open = &res
 	}
+	return all, nil
+}
+
+// render writes load.md, the charts and, with -readme, the README's section.
+func render(all runs, o options) error {
 	var ms []measurement
-	for _, runs := range raw.Closed {
+	for _, runs := range all.Closed {
 		ms = append(ms, median(runs))
 	}
 	md := tables(ms, o.n, o.batch, o.runs)
@@ -164,25 +206,13 @@ func report(o options, log io.Writer) error {
 			return err
 		}
 	}
-	if o.only == "" || o.only == "open" {
-		res, err := openLoop(bin, tmp, o, log)
-		if err != nil {
-			return err
-		}
-		raw.Open = &res
-		md += openTables(res, o)
-		if err := os.WriteFile(filepath.Join(o.out, "load-open.svg"), []byte(openChart(res)), 0o644); err != nil {
+	if all.Open != nil {
+		md += openTables(*all.Open, o)
+		if err := os.WriteFile(filepath.Join(o.out, "load-open.svg"), []byte(openChart(*all.Open)), 0o644); err != nil {
 			return err
 		}
 	}
 	if err := os.WriteFile(filepath.Join(o.out, "load.md"), []byte(md), 0o644); err != nil {
-		return err
-	}
-	js, err := json.MarshalIndent(raw, "", "\t") // every run, for a later look
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(o.out, "load.json"), js, 0o644); err != nil {
 		return err
 	}
 	if o.readme != "" {

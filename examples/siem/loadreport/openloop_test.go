@@ -14,7 +14,7 @@ import (
 )
 
 func point(design string, load int, p99 time.Duration, reached bool) openPoint {
-	rep := loadgen.Report{Config: loadgen.Config{Batch: 10}, Offered: float64(load) * 10, Reached: reached,
+	rep := loadgen.Report{Config: loadgen.Config{Batch: 10}, Offered: float64(load) * 9.8, Reached: reached,
 		Achieved: float64(load) * 9}
 	if reached {
 		rep.P50, rep.P99, rep.P999 = p99/4, p99, 2*p99
@@ -51,9 +51,9 @@ func TestOpenTables(t *testing.T) {
 	md := openTables(res, options{batch: 10, runs: 1, open: openOptions{conns: 64, duration: 4 * time.Second}})
 	assert.Contains(t, md, "Poisson arrivals for 4s a run over 64 connections, 10 events a request")
 	assert.Contains(t, md, "median of 1 runs: group 1000, pipe 800 events/s")
-	assert.Contains(t, md, "| 50% | 5000 | group | 4500 | 2.0 | 8.0 | 16.0 | 1 of 1 | yes (40) |\n")
-	assert.Contains(t, md, "| 50% | 5000 | pipe | 4500 | 3.0 | 12.0 | 24.0 | 1 of 1 | yes (40) |\n")
-	assert.Contains(t, md, "| 110% | 11000 | pipe | 9900 | not reached | – | – | 0 of 1 | yes (40) |\n")
+	assert.Contains(t, md, "| 50% | 5000 | group | 4900 | 4500 | 2.0 | 8.0 | 16.0 | 1 of 1 | yes (40) |\n")
+	assert.Contains(t, md, "| 50% | 5000 | pipe | 4900 | 4500 | 3.0 | 12.0 | 24.0 | 1 of 1 | yes (40) |\n")
+	assert.Contains(t, md, "| 110% | 11000 | pipe | 10780 | 9900 | not reached | – | – | 0 of 1 | yes (40) |\n")
 }
 
 // The chart is well-formed SVG with a circle per reached row, titled with its p99, and a cross

@@ -40,31 +40,32 @@ func openTables(res openResult, o options) string {
 		"each design's capacity, closed loop at %d clients, median of %d runs: %s events/s; the loads are percent of the higher, "+
 		"so both designs are offered the same rates, and the same schedules. Latency runs from each request's scheduled start. "+
 		"Each row is the median of %d interleaved runs by p99, a run that did not reach its rate (achieved below %.0f%% of offered) "+
-		"counting as the worst; such a row gives no latency. Achieved: the accepted events answered by the end of the arrivals, a second.)\n\n",
+		"counting as the worst; such a row gives no latency. Target: the rate asked for; offered: what the median run's Poisson schedule "+
+		"offered (within a few percent of the target); achieved: its accepted events answered by the end of the arrivals, a second.)\n\n",
 		o.open.duration, o.open.conns, o.batch, o.open.conns, o.runs, strings.Join(caps, ", "), o.runs, 100*loadgen.Reached)
-	b.WriteString("| load | offered events/s | design | achieved events/s | p50 ms | p99 ms | p99.9 ms | runs reached | exactly once |\n")
-	b.WriteString("|---:|---:|---|---:|---:|---:|---:|---:|---|\n")
+	b.WriteString("| load | target events/s | design | offered events/s | achieved events/s | p50 ms | p99 ms | p99.9 ms | runs reached | exactly once |\n")
+	b.WriteString("|---:|---:|---|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, r := range res.rows() {
 		lat := "not reached | – | –"
 		if r.Rep.Reached {
 			lat = millis(r.Rep.P50) + " | " + millis(r.Rep.P99) + " | " + millis(r.Rep.P999)
 		}
-		fmt.Fprintf(&b, "| %d%% | %.0f | %s | %.0f | %s | %d of %d | %s |\n", r.Load, r.Rep.Offered*float64(r.Rep.Batch),
-			r.Design, r.Rep.Achieved*float64(r.Rep.Batch), lat, r.reached, r.runs, onceOf(r.Ver))
+		fmt.Fprintf(&b, "| %d%% | %.0f | %s | %.0f | %.0f | %s | %d of %d | %s |\n", r.Load, r.Rate*float64(r.Rep.Batch),
+			r.Design, r.Rep.Offered*float64(r.Rep.Batch), r.Rep.Achieved*float64(r.Rep.Batch), lat, r.reached, r.runs, onceOf(r.Ver))
 	}
 	b.WriteString("\n")
 	return b.String()
 }
 
-// openChart draws p99 (solid) and p50 (dashed) latency, log scale, against the offered events
-// a second, one line a design; a median run that did not reach its rate is a cross on the top
-// edge, and breaks the line. Dotted verticals mark each design's capacity.
+// openChart draws p99 (solid) and p50 (dashed) latency, log scale, against the target events
+// a second, one line a design; a median run that did not reach its rate is a cross near the top
+// edge (a row of crosses a design), and breaks the line. Dotted verticals mark each design's capacity.
 func openChart(res openResult) string {
 	const w, h, left, right, bottom, top = 680, 360, 70, 30, 46, 50
 	rows := res.rows()
 	xMax, lo, hi := 1.0, math.Inf(1), 0.0
 	for _, r := range rows {
-		xMax = maxf(xMax, r.Rep.Offered*float64(r.Rep.Batch))
+		xMax = maxf(xMax, r.Rate*float64(r.Rep.Batch))
 		if r.Rep.Reached {
 			lo, hi = math.Min(lo, ms(r.Rep.P50)), maxf(hi, ms(r.Rep.P99))
 		}
@@ -72,7 +73,8 @@ func openChart(res openResult) string {
 	for _, runs := range res.Capacity {
 		xMax = maxf(xMax, median(runs).Rep.EventsPerSec)
 	}
-	xMax = niceCeil(xMax)
+	step := niceCeil(xMax) / 10
+	xMax = math.Ceil(xMax/step) * step
 	if hi == 0 { // nothing reached
 		lo, hi = 1, 10
 	}
@@ -99,8 +101,7 @@ func openChart(res openResult) string {
 			fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s ms</text>`+"\n", left-6, y(v)+4, trimFloat(v))
 		}
 	}
-	for i := 0; i <= 5; i++ {
-		v := xMax * float64(i) / 5
+	for v := 0.0; v <= xMax*1.001; v += step {
 		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#e0e0e0"/>`+"\n", x(v), x(v), top, h-bottom)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%.0f</text>`+"\n", x(v), h-bottom+16, v)
 	}
@@ -128,11 +129,11 @@ func openChart(res openResult) string {
 			if r.Design != d {
 				continue
 			}
-			ox := x(r.Rep.Offered * float64(r.Rep.Batch))
+			ox := x(r.Rate * float64(r.Rep.Batch))
 			if !r.Rep.Reached {
 				flush()
 				fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="%s" font-size="14"><title>%s at %d%%: not reached (%.0f of %.0f events/s)</title>×</text>`+"\n",
-					ox, top+4, c, html.EscapeString(d), r.Load, r.Rep.Achieved*float64(r.Rep.Batch), r.Rep.Offered*float64(r.Rep.Batch))
+					ox, top+4+12*i, c, html.EscapeString(d), r.Load, r.Rep.Achieved*float64(r.Rep.Batch), r.Rep.Offered*float64(r.Rep.Batch))
 				continue
 			}
 			p99 = append(p99, fmt.Sprintf("%.1f,%.1f", ox, y(ms(r.Rep.P99))))
