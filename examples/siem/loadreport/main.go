@@ -18,7 +18,9 @@
 // It writes siem/docs/load.md (the tables), siem/docs/load.svg (closed loop: events per second
 // by clients), siem/docs/load-open.svg (open loop: latency against offered load) and
 // siem/docs/load.json (every run's measurements), and with -readme replaces the part of that
-// file between the lines "<!-- load:begin -->" and "<!-- load:end -->" with the tables.
+// file between the lines "<!-- load:begin -->" and "<!-- load:end -->" with the tables. With
+// -from load.json it measures nothing and renders that file's runs again (given the flags they
+// were measured with); -note puts a line on the machine above the tables.
 package main
 
 import (
@@ -88,9 +90,9 @@ func scenarios() []scenario {
 
 // options are the report's flags.
 type options struct {
-	n, batch, runs          int
-	out, readme, only, from string
-	open                    openOptions
+	n, batch, runs                int
+	out, readme, only, from, note string
+	open                          openOptions
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -102,6 +104,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl.StringVar(&o.out, "out", filepath.Join("siem", "docs"), "directory for load.md, load.svg, load-open.svg and load.json")
 	fl.StringVar(&o.readme, "readme", "", "README whose load section to replace with the tables")
 	fl.StringVar(&o.only, "only", "", "run only the scenarios of this table (designs, sqlite, workers, open)")
+	fl.StringVar(&o.note, "note", "", "a note on the machine for the tables' first line (its load, what else ran)")
 	fl.StringVar(&o.from, "from", "", "measure nothing: render the tables and charts from this load.json (give the flags it was measured with)")
 	fl.IntVar(&o.runs, "runs", 3, "runs of each scenario, interleaved; the median is reported")
 	fl.IntVar(&o.open.conns, "open-conns", 64, "open loop: connections (and the clients of its capacity runs)")
@@ -201,6 +204,9 @@ func render(all runs, o options) error {
 		ms = append(ms, median(runs))
 	}
 	md := tables(ms, o.n, o.batch, o.runs)
+	if o.note != "" {
+		md = "Machine: " + o.note + "\n\n" + md
+	}
 	if len(filter(ms, "designs")) > 0 {
 		if err := os.WriteFile(filepath.Join(o.out, "load.svg"), []byte(chart(ms)), 0o644); err != nil {
 			return err
