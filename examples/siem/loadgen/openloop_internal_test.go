@@ -99,7 +99,7 @@ func TestDriveCountsUnsent(t *testing.T) {
 // Over random schedules, connection counts and service times, every arrival is sent exactly
 // once, its latency is at least its own service time, and the pacer never releases one early:
 // the run lasts at least until the last arrival's end.
-func TestDriveProperties(t *testing.T) {
+func TestStressDriveSendsEachArrivalOnce(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		gaps := rapid.SliceOfN(rapid.Int64Range(0, int64(3*time.Millisecond)), 1, 60).Draw(rt, "gaps")
 		conns := rapid.IntRange(1, 8).Draw(rt, "conns")
