@@ -18,3 +18,12 @@ func ExampleVerification() {
 	fmt.Println(v.ExactlyOnce(), v)
 	// Output: true 1000 acknowledged: 0 missing, 0 duplicated, 2 stored unacknowledged
 }
+
+func ExampleSchedule() {
+	fmt.Println(loadgen.Schedule(4, time.Second, loadgen.Constant, 0))
+	at := loadgen.Schedule(1000, time.Second, loadgen.Poisson, 7)
+	fmt.Println(len(at) > 900 && len(at) < 1100, at[0])
+	// Output:
+	// [0s 250ms 500ms 750ms]
+	// true 0s
+}

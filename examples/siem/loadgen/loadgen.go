@@ -20,15 +20,21 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" driver, for Verify
 )
 
-// Config is one load run. URL and Key are required.
+// Config is one load run. URL and Key are required; [RunOpen] requires Rate too.
 type Config struct {
 	URL     string        // the service, http://127.0.0.1:port
 	Key     string        `json:"-"` // an API key
-	Events  int           // events to post in all (default 10000)
-	Clients int           // concurrent clients (default 16)
+	Events  int           // closed loop: events to post in all (default 10000)
+	Clients int           // concurrent clients (default 16); open loop: connections
 	Batch   int           // events a request (default 10)
 	Timeout time.Duration // bound of the whole run (default 2 minutes)
 	Prefix  string        // ref prefix of this run's events (default random)
+
+	// Open loop ([RunOpen]) only.
+	Rate     float64       // requests a second arriving (required)
+	Duration time.Duration // how long requests arrive (default 10 s)
+	Arrivals string        // Poisson (default) or Constant
+	Seed     uint64        // of the Poisson schedule (default 1)
 }
 
 func (c *Config) defaults() error {
@@ -58,20 +64,28 @@ func (c *Config) defaults() error {
 	return nil
 }
 
-// Report is the outcome of a run.
+// Report is the outcome of a run. In an open-loop run ([RunOpen]), Events is the scheduled
+// events, and the latencies are only set if the run reached its rate.
 type Report struct {
 	Config
+	Scheduled    int           // open loop: requests scheduled
+	Unsent       int           // open loop: of them, not sent when the run ended (timeout or ctx)
+	Offered      float64       // open loop: requests a second scheduled (Scheduled over Duration)
+	Achieved     float64       // open loop: accepted events answered within Duration, over Batch, a second of Duration
+	Reached      bool          // open loop: Achieved is at least [Reached] of Offered, and none unsent
 	Requests     int           // requests answered with 200 (in-process designs) or 202 (JetStream mode)
 	Errors       int           // requests that failed (transport or status)
 	Accepted     int           // events acknowledged: accepted (stored), or queued (JetStream mode: in the stream)
 	Queued       int           // of them, queued: stored later, by whichever instance takes them
 	Rejected     int           // events rejected
 	Failed       int           // events failed, or unknown
-	Elapsed      time.Duration // from the first request to the last answer
-	EventsPerSec float64       // accepted events per second of Elapsed
-	P50, P99     time.Duration // request latency, from sending to the last status line
-	Acked        []string      `json:"-"` // refs of the accepted events
-	FirstError   string        // the first request error, if any
+	Elapsed      time.Duration // from the first request (open loop: the first arrival) to the last answer
+	EventsPerSec float64       // accepted events a second of Elapsed
+	// Request latency, to the last status line from sending it (closed loop) or from its
+	// scheduled start (open loop).
+	P50, P99, P999 time.Duration
+	Acked          []string `json:"-"` // refs of the accepted events
+	FirstError     string   // the first request error, if any
 }
 
 // Run posts cfg.Events events, cfg.Batch a request, from cfg.Clients concurrent clients, and
@@ -119,7 +133,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	rep.Elapsed = time.Since(starts)
 	rep.EventsPerSec = float64(rep.Accepted) / rep.Elapsed.Seconds()
 	slices.Sort(lat)
-	rep.P50, rep.P99 = Percentile(lat, 0.50), Percentile(lat, 0.99)
+	rep.P50, rep.P99, rep.P999 = Percentile(lat, 0.50), Percentile(lat, 0.99), Percentile(lat, 0.999)
 	return rep, nil
 }
 

@@ -100,3 +100,58 @@ func TestRunCountsFailedRequests(t *testing.T) {
 	_, err = loadgen.Run(context.Background(), loadgen.Config{URL: url})
 	assert.EqualError(t, err, "loadgen: URL and Key are required")
 }
+
+// Open loop against both designs: every scheduled request is sent and answered, every event
+// accepted is stored exactly once, and the report's latencies are there if and only if the
+// rate was reached (whether it is depends on the machine: not asserted).
+func TestRunOpenThenVerify(t *testing.T) {
+	for _, design := range []string{service.DesignGroup, service.DesignPipe} {
+		t.Run(design, func(t *testing.T) {
+			url, key, db := serve(t, design)
+			rep, err := loadgen.RunOpen(context.Background(), loadgen.Config{URL: url, Key: key, Clients: 4, Batch: 5,
+				Rate: 100, Duration: 300 * time.Millisecond, Arrivals: loadgen.Constant})
+			require.NoError(t, err)
+			assert.Equal(t, 30, rep.Scheduled)
+			assert.Equal(t, 150, rep.Events)
+			assert.Equal(t, 150, rep.Accepted, rep.FirstError)
+			assert.Equal(t, 30, rep.Requests)
+			assert.Zero(t, rep.Errors)
+			assert.Zero(t, rep.Unsent)
+			assert.InDelta(t, 100, rep.Offered, 1e-9)
+			assert.Positive(t, rep.Achieved)
+			if rep.Reached {
+				assert.Positive(t, rep.P50)
+				assert.LessOrEqual(t, rep.P50, rep.P99)
+				assert.LessOrEqual(t, rep.P99, rep.P999)
+			} else {
+				assert.Zero(t, rep.P50+rep.P99+rep.P999)
+			}
+
+			v, err := loadgen.Verify(context.Background(), db, rep.Prefix, rep.Acked)
+			require.NoError(t, err)
+			assert.Equal(t, loadgen.Verification{Acked: 150}, v)
+		})
+	}
+}
+
+func TestRunOpenRefusesBadConfig(t *testing.T) {
+	for _, c := range []struct {
+		cfg  loadgen.Config
+		want string
+	}{
+		{loadgen.Config{URL: "http://127.0.0.1:1", Key: "k"}, "loadgen: open loop at rate 0 for 0s: need a positive finite rate"},
+		{loadgen.Config{URL: "http://127.0.0.1:1", Key: "k", Rate: 10, Duration: -time.Second}, "loadgen: open loop at rate 10 for -1s: need a positive finite rate"},
+		{loadgen.Config{URL: "http://127.0.0.1:1", Key: "k", Rate: 10, Arrivals: "bursty"}, `loadgen: arrivals "bursty", want "poisson" or "constant"`},
+		{loadgen.Config{URL: "http://127.0.0.1:1", Key: "k", Rate: 0.5, Duration: time.Second, Arrivals: loadgen.Constant, Seed: 1}, ""},
+		{loadgen.Config{Rate: 10}, "loadgen: URL and Key are required"},
+	} {
+		rep, err := loadgen.RunOpen(context.Background(), c.cfg)
+		if c.want == "" { // nothing listens: one request, failed, counted
+			require.NoError(t, err)
+			assert.Equal(t, 1, rep.Errors)
+			assert.False(t, rep.Reached)
+			continue
+		}
+		assert.EqualError(t, err, c.want)
+	}
+}

@@ -104,5 +104,14 @@ func TestGreeting(t *testing.T) {
 func TestFlags(t *testing.T) {
 	var out, errb strings.Builder
 	assert.Equal(t, 2, run([]string{"-runs", "0"}, &out, &errb))
-	assert.Contains(t, errb.String(), "must be at least 1")
+	assert.Contains(t, errb.String(), "must be positive")
+	errb.Reset()
+	assert.Equal(t, 2, run([]string{"-open-duration", "0s"}, &out, &errb))
+	assert.Contains(t, errb.String(), "-open-duration 0s must be positive")
+	errb.Reset()
+	assert.Equal(t, 2, run([]string{"-loads", "50,abc"}, &out, &errb))
+	assert.Contains(t, errb.String(), `"abc" is not a percentage`)
+	errb.Reset()
+	assert.Equal(t, 2, run([]string{"-only", "everything"}, &out, &errb))
+	assert.Contains(t, errb.String(), `-only "everything": want designs, sqlite, workers or open`)
 }
