@@ -304,19 +304,35 @@ func TestThresholdFlag(t *testing.T) {
 	assert.Equal(t, 1, alerts, "a severity-0 event alerts at -threshold 0")
 }
 
-// A start that fails after it could have made the database (here: the port is taken) leaves no
-// demo account behind: the next start prints the key.
+// A start that fails after it could have made the database (the port taken, NATS down) leaves
+// no demo account behind: the next start prints the key.
 func TestFailedStartKeepsTheDemoKey(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer taken.Close()
-	db := filepath.Join(t.TempDir(), "siem.db")
-	var out, errb strings.Builder
-	assert.Equal(t, 1, run([]string{"-db", db, "-addr", taken.Addr().String()}, &out, &errb))
-	assert.Contains(t, errb.String(), "address already in use")
-	p := startProcess(t, "-addr", "127.0.0.1:0", "-db", db)
-	assert.NotEmpty(t, p.key, "the next start shows the demo key")
-	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
-	require.NoError(t, p.cmd.Wait())
-	<-p.outEnd
+	closed, err := net.Listen("tcp", "127.0.0.1:0") // a port nothing listens on once closed
+	require.NoError(t, err)
+	natsDown := "nats://" + closed.Addr().String()
+	require.NoError(t, closed.Close())
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"port in use", []string{"-addr", taken.Addr().String()}, "address already in use"},
+		{"NATS down", []string{"-addr", "127.0.0.1:0", "-nats", natsDown}, "connect to " + natsDown},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "siem.db")
+			var out, errb strings.Builder
+			assert.Equal(t, 1, run(append([]string{"-db", db}, tt.args...), &out, &errb))
+			assert.Contains(t, errb.String(), tt.want)
+			assert.NotContains(t, out.String(), "demo API key", "no key shown by a failed start")
+			p := startProcess(t, "-addr", "127.0.0.1:0", "-db", db)
+			assert.NotEmpty(t, p.key, "the next start shows the demo key")
+			require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+			require.NoError(t, p.cmd.Wait())
+			<-p.outEnd
+		})
+	}
 }

@@ -52,11 +52,12 @@ func browser(t *testing.T) context.Context {
 }
 
 // The dashboard, in a real browser: it asks for the key; opened, it shows the events posted
-// before (the latest, from the database) and their counts; an event posted then shows up in the
+// before it opened, before the service was last started (the latest, from the database), and
+// their counts; an event posted then shows up in the
 // table and its severity's count goes up; the page is screenshotted.
 func TestDashboardInBrowser(t *testing.T) {
 	ctx := browser(t)
-	e := start(t, service.Config{})
+	before := start(t, service.Config{})
 	wait := chromedp.WithPollingTimeout(20 * time.Second)
 
 	history := []string{
@@ -65,11 +66,16 @@ func TestDashboardInBrowser(t *testing.T) {
 		`{"ref":"h3","type":"malware_detected","severity":10,"message":"trojan in invoice.pdf.exe","source":"edr"}`,
 		`{"ref":"h4","type":"dns_tunnel","severity":2,"message":"long TXT queries to example.net","source":"dns"}`,
 	}
-	code, res, text := e.post(t, e.key, ndjson(history...))
+	code, res, text := before.post(t, before.key, ndjson(history...))
 	require.Equal(t, http.StatusOK, code, text)
 	for _, r := range res {
 		require.Equal(t, service.StatusAccepted, r.Status, r.Reason)
 	}
+	// The page is opened on the next start of the service: what it shows of the events before
+	// comes from the database, not from the instance's memory.
+	require.NoError(t, before.stop())
+	e := startOn(t, service.Config{DB: before.db})
+	e.key = before.key
 
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(e.url+"/")))
 	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`!document.getElementById("login").hidden`, wait))
