@@ -42,8 +42,9 @@
 // by two at once; delivery is at least once (a service stopped between the server's acceptance
 // and its record mails it again at its next start). [SMTPNotifier] dials with a deadline, bounds
 // the whole exchange, closes the connection when the service stops, and writes headers of its
-// own: the subject RFC 2047-encoded, the addresses formatted by net/mail, the event's fields in
-// the subject and a quoted-printable body only.
+// own: the subject RFC 2047-encoded (whole when it holds "=?", so that no field passes for an
+// encoded word), the addresses formatted by net/mail, the event's fields in the subject and a
+// quoted-printable body only.
 //
 // # The two designs
 //
