@@ -228,3 +228,29 @@ func (e *env) session(t *testing.T, key string) *http.Cookie {
 	t.Fatal("no session cookie")
 	return nil
 }
+
+// The names given in Config.Hosts (-host) are served besides the listen address, the websocket
+// included when the page comes from that name; any other name is still refused.
+func TestConfiguredHostsAreServed(t *testing.T) {
+	e := start(t, service.Config{Hosts: []string{"siem.example:8443"}})
+	for host, want := range map[string]int{
+		"siem.example:8443": http.StatusOK,
+		"SIEM.example:8443": http.StatusOK,
+		"siem.example":      http.StatusMisdirectedRequest,
+		"siem.example:8080": http.StatusMisdirectedRequest,
+		"evil.example:8443": http.StatusMisdirectedRequest,
+	} {
+		req, err := http.NewRequest(http.MethodGet, e.url+"/api/stats", nil)
+		require.NoError(t, err)
+		req.Header, req.Host = withKey(nil, e.key), host
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		assert.Equal(t, want, res.StatusCode, "Host %s", host)
+	}
+	h := withKey(nil, e.key)
+	h.Set("Origin", "https://siem.example:8443")
+	c, _, err := websocket.Dial(context.Background(), e.wsURL(), &websocket.DialOptions{HTTPHeader: h, Host: "siem.example:8443"})
+	require.NoError(t, err, "a page of the configured name opens the stream")
+	c.CloseNow()
+}
