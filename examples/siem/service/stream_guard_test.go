@@ -302,3 +302,74 @@ func getStatus(t *testing.T, url string) (int, string) {
 	require.NoError(t, err)
 	return res.StatusCode, b.String()
 }
+
+// In JetStream mode a retried ref raises one alert too, whether the stream drops the retry (within
+// its duplicate window) or the retry comes after the window, as a new message: persist then
+// rejects it as a duplicate ref and writes no alert.
+func TestJetStreamRetriedRefAlertsOnce(t *testing.T) {
+	ns := startNATS(t)
+	_, js := connectJS(t, authURL(ns))
+	db := filepath.Join(t.TempDir(), "siem.db")
+	first := startInstance(t, service.Config{DB: db, NATS: authURL(ns)})
+	key := first.svc.DemoKey()
+	require.NoError(t, first.stop())
+	// A short duplicate window, so that a retry after it comes in the test's time.
+	stream, err := js.Stream(t.Context(), service.DefaultStream)
+	require.NoError(t, err)
+	sc := stream.CachedInfo().Config
+	sc.Duplicates = 200 * time.Millisecond
+	_, err = js.UpdateStream(t.Context(), sc)
+	require.NoError(t, err)
+
+	f := newFakeSMTP(t, smtpRecord)
+	in := startInstance(t, service.Config{DB: db, NATS: authURL(ns), AlertThreshold: 8, SMTP: mailTo(f)})
+	body := ndjson(event("r", 9, "first"))
+	p, err := in.post(key, body)
+	require.NoError(t, err)
+	uid := p.queued(t)[0]
+	again, err := in.post(key, body)
+	require.NoError(t, err)
+	require.Equal(t, service.StatusRejected, again.results[0].Status, "within the window: the stream's duplicate")
+
+	// Sent again until the window has passed: the stream then takes it, as a new message.
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	var rejected int64 // before the post that is queued
+	for deadline := time.After(10 * time.Second); ; {
+		rejected = in.svc.Stats().Statuses[service.StatusRejected]
+		p, err := in.post(key, body)
+		require.NoError(t, err)
+		if p.results[0].Status == service.StatusQueued {
+			break
+		}
+		require.Equal(t, service.StatusRejected, p.results[0].Status, p.results[0].Reason)
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatal("the stream still drops the retry 10 s later")
+		}
+	}
+	// The stream's duplicates are counted rejected at intake; the feed runs the first copy and
+	// the retry past the window, which persist rejects.
+	require.Eventually(t, func() bool { return in.svc.Stats().Stream.Processed == 2 }, 10*time.Second, 5*time.Millisecond,
+		"the first copy and the retry past the window processed")
+	assert.Equal(t, rejected+1, in.svc.Stats().Statuses[service.StatusRejected], "the retry past the window rejected")
+	last, err := in.post(key, ndjson(event("s", 9, "last")))
+	require.NoError(t, err)
+	lastUID := last.queued(t)[0]
+
+	var mails []string
+	for {
+		m := nextMail(t, f, 20*time.Second)
+		mails = append(mails, m)
+		if strings.Contains(m, lastUID) {
+			break
+		}
+	}
+	assert.Len(t, mails, 2, "one mail for r, one for s")
+	assert.Contains(t, mails[0], uid)
+	dbh := openDB(t, db)
+	assert.Equal(t, 2, storedCount(t, dbh, `SELECT COUNT(*) FROM alerts`), "one alert row each")
+	assert.Equal(t, 2, storedCount(t, dbh, `SELECT COUNT(*) FROM events`))
+	require.NoError(t, in.stop())
+}
