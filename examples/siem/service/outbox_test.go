@@ -252,3 +252,59 @@ func TestMailHeadersFromNoField(t *testing.T) {
 		})
 	}
 }
+
+// Two services on one database (as JetStream mode's instances are) share one outbox: each
+// claims an alert before it mails it, so with both senders busy at once every alert is mailed
+// exactly once, by one of them.
+func TestTwoSendersMailEachAlertOnce(t *testing.T) {
+	const perService = 40
+	f := newFakeSMTP(t, smtpRecord)
+	cfg := service.Config{AlertThreshold: 8, SMTP: mailTo(f)}
+	a := start(t, cfg)
+	cfg.DB = a.db
+	b := startOn(t, cfg)
+	b.key = a.key
+	var wg sync.WaitGroup
+	uids := make(chan string, 2*perService)
+	for i, e := range []*env{a, b} {
+		wg.Go(func() {
+			for j := range perService {
+				_, res, text := e.post(t, e.key, ndjson(event(fmt.Sprintf("s%d-%d", i, j), 8+j%3, "alert")))
+				if assert.Len(t, res, 1, text) && assert.Equal(t, service.StatusAccepted, res[0].Status, res[0].Reason) {
+					uids <- res[0].UID
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(uids)
+	want := map[string]bool{}
+	for uid := range uids {
+		want[uid] = true
+	}
+	require.Len(t, want, 2*perService)
+	got := map[string]int{}
+	for range want {
+		m := nextMail(t, f, 20*time.Second)
+		for uid := range want {
+			if strings.Contains(m, uid) {
+				got[uid]++
+			}
+		}
+	}
+	require.Eventually(t, func() bool {
+		return a.count(t, `SELECT COUNT(*) FROM alerts WHERE sent_at IS NOT NULL`) == 2*perService
+	}, 10*time.Second, 10*time.Millisecond, "every alert marked sent")
+	// Marked sent after its mail: no delivery is in flight any more, so any second mail is here.
+	for len(f.mails) > 0 {
+		m := <-f.mails
+		for uid := range want {
+			if strings.Contains(m, uid) {
+				got[uid]++
+			}
+		}
+	}
+	for uid := range want {
+		assert.Equal(t, 1, got[uid], "alert of %s mailed once", uid)
+	}
+}
