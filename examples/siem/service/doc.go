@@ -51,7 +51,9 @@
 // [DesignGroup] (the default) runs one [github.com/stagecoach-go/stagecoach/group.Router] for
 // the whole service, whose workers run one [github.com/stagecoach-go/stagecoach/fsm.Machine] of
 // the five stages; each request opens an ordered request group, submits its events and reads
-// its results in order. [DesignPipe] builds one pipe pipeline for the whole service, a channel
+// its results in order; an event that has waited longer than Config.MaxWait (2 s) for a worker
+// fails with [github.com/stagecoach-go/stagecoach/group.ErrExpired], unstored, instead of
+// running late. [DesignPipe] builds one pipe pipeline for the whole service, a channel
 // and a set of goroutines per stage, and each event carries a reply channel back to its request
 // (the "promise" design); each stage func is wrapped to skip events already done and to keep a
 // stage's error or panic on the event, since a pipe stage error would stop the whole pipeline.
