@@ -29,7 +29,8 @@
 // characters; type, severity and message are required; the severity is [MinSeverity] to
 // [MaxSeverity]; a time, when given, lies within [MaxAge] before and [MaxSkew] after the receipt.
 // An event sent without a ref gets one derived from its content (see [Result]), so a client's
-// retry of the same body is a duplicate, not a second copy.
+// retry of the same body is a duplicate, not a second copy. [Service.CreateAccount] checks an
+// account's name and organisation the same way.
 //
 // # Alerts: the outbox
 //

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"mime"
@@ -201,8 +202,8 @@ func TestRetriedRefAlertsOnce(t *testing.T) {
 }
 
 // No field of an event, nor the account's name, reaches a mail header: a CR LF in an event's
-// field is refused; an account whose name (an operator's input, not checked as events are) holds
-// a CR LF and a header, and an event whose every field looks like a header, give a mail that has
+// field is refused; an account whose name holds a CR LF and a header (written to the database
+// past CreateAccount's checks), and an event whose every field looks like a header, give a mail that has
 // exactly the headers the service writes, with the subject encoded.
 func TestMailHeadersFromNoField(t *testing.T) {
 	f := newFakeSMTP(t, smtpRecord)
@@ -211,7 +212,17 @@ func TestMailHeadersFromNoField(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, code, "a CR LF in type is refused")
 	assert.Contains(t, text, `field "type"`)
 
-	evil, err := e.svc.CreateAccount(context.Background(), "ops\r\nBcc: victim@example.com", "Org\r\nFrom: ceo@example.com", true)
+	// CreateAccount refuses such a name (TestCreateAccountChecksNames): this account is written
+	// to the database directly, as by a tool of the operator's, or before the check was there.
+	db, err := sql.Open("sqlite", "file:"+e.db+"?_pragma=busy_timeout(5000)")
+	require.NoError(t, err)
+	defer db.Close()
+	res, err := db.Exec(`INSERT INTO accounts (name, org, may_report, created_at) VALUES (?, ?, 1, ?)`,
+		"ops\r\nBcc: victim@example.com", "Org\r\nFrom: ceo@example.com", time.Now().UTC().Format(time.RFC3339Nano))
+	require.NoError(t, err)
+	id, err := res.LastInsertId()
+	require.NoError(t, err)
+	evil, err := e.svc.NewKey(context.Background(), id)
 	require.NoError(t, err)
 	for _, tt := range []struct {
 		name, key, body, subject string
