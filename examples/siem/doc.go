@@ -1,6 +1,8 @@
 // Command siem is the SIEM service of the pipelines series, for real: POST /events takes
-// security events, five stages authorize, enrich, alert on, persist and distribute them, and
-// GET /ws streams them to websocket clients and to the dashboard at GET /.
+// security events, five stages authorize, enrich, persist (with their alert, in one
+// transaction), alert on and distribute them, and GET /ws streams them to the websocket clients
+// and the dashboard (GET /) of their account, which need its API key. Alerts are mailed from an
+// outbox (-smtp-addr), retried until delivered, so a mail outage delays mail, never an event.
 //
 //	cd examples && go run ./siem
 //

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -304,19 +305,102 @@ func TestThresholdFlag(t *testing.T) {
 	assert.Equal(t, 1, alerts, "a severity-0 event alerts at -threshold 0")
 }
 
-// A start that fails after it could have made the database (here: the port is taken) leaves no
-// demo account behind: the next start prints the key.
+// A start that fails after it could have made the database (the port taken, NATS down) leaves
+// no demo account behind: the next start prints the key.
 func TestFailedStartKeepsTheDemoKey(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer taken.Close()
+	closed, err := net.Listen("tcp", "127.0.0.1:0") // a port nothing listens on once closed
+	require.NoError(t, err)
+	natsDown := "nats://" + closed.Addr().String()
+	require.NoError(t, closed.Close())
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"port in use", []string{"-addr", taken.Addr().String()}, "address already in use"},
+		{"NATS down", []string{"-addr", "127.0.0.1:0", "-nats", natsDown}, "connect to " + natsDown},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "siem.db")
+			var out, errb strings.Builder
+			assert.Equal(t, 1, run(append([]string{"-db", db}, tt.args...), &out, &errb))
+			assert.Contains(t, errb.String(), tt.want)
+			assert.NotContains(t, out.String(), "demo API key", "no key shown by a failed start")
+			p := startProcess(t, "-addr", "127.0.0.1:0", "-db", db)
+			assert.NotEmpty(t, p.key, "the next start shows the demo key")
+			require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+			require.NoError(t, p.cmd.Wait())
+			<-p.outEnd
+		})
+	}
+}
+
+// notifyFunc is a Notifier of the test's.
+type notifyFunc func(context.Context, service.Alert) error
+
+func (f notifyFunc) Notify(ctx context.Context, a service.Alert) error { return f(ctx, a) }
+
+// An instance killed (SIGKILL) while it holds an alert's lease, its mail hanging, leaves the
+// alert pending: another instance on the database delivers it once the lease has ended (the
+// second instance's clock is set past it, 2 x AlertTimeout, instead of waiting 2 min), as the
+// alert's second attempt.
+func TestKilledSenderLeavesTheAlertToAnother(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	hung := make(chan net.Conn, 1)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			hung <- c // held open, never a word
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		for len(hung) > 0 {
+			(<-hung).Close()
+		}
+	})
 	db := filepath.Join(t.TempDir(), "siem.db")
-	var out, errb strings.Builder
-	assert.Equal(t, 1, run([]string{"-db", db, "-addr", taken.Addr().String()}, &out, &errb))
-	assert.Contains(t, errb.String(), "address already in use")
-	p := startProcess(t, "-addr", "127.0.0.1:0", "-db", db)
-	assert.NotEmpty(t, p.key, "the next start shows the demo key")
-	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
-	require.NoError(t, p.cmd.Wait())
-	<-p.outEnd
+	p := startProcess(t, "-addr", "127.0.0.1:0", "-db", db, "-smtp-addr", ln.Addr().String(), "-smtp-to", "soc@localhost")
+	acked, err := post(&http.Client{Timeout: 5 * time.Second}, p.url, p.key, []string{"critical-0123456789"}) // severity 8
+	require.NoError(t, err)
+	require.Len(t, acked, 1)
+	select {
+	case <-hung: // the sender has claimed the alert and is mailing it
+	case <-time.After(10 * time.Second):
+		t.Fatal("the service did not try to mail within 10 s")
+	}
+	require.NoError(t, p.cmd.Process.Kill())
+	p.cmd.Wait()
+	dbh, err := sql.Open("sqlite", "file:"+db+"?_pragma=busy_timeout(5000)")
+	require.NoError(t, err)
+	defer dbh.Close()
+	var uid string
+	var leaseUntil int64
+	require.NoError(t, dbh.QueryRow(`SELECT event_uid, lease_until FROM alerts WHERE sent_at IS NULL`).Scan(&uid, &leaseUntil))
+	require.Greater(t, leaseUntil, time.Now().UnixMilli(), "the dead instance's lease holds")
+
+	got := make(chan service.Alert, 4)
+	svc, err := service.New(t.Context(), service.Config{DB: db,
+		Now:      func() time.Time { return time.Now().Add(3 * time.Minute) }, // past the lease
+		Notifier: notifyFunc(func(_ context.Context, a service.Alert) error { got <- a; return nil })})
+	require.NoError(t, err)
+	select {
+	case a := <-got:
+		assert.Equal(t, uid, a.EventUID)
+		assert.Equal(t, 2, a.Attempt, "the killed instance's attempt is counted")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the other instance did not deliver the alert within 10 s")
+	}
+	require.NoError(t, svc.Close(t.Context()))
+	assert.Empty(t, got, "delivered once")
+	var pending int
+	require.NoError(t, dbh.QueryRow(`SELECT COUNT(*) FROM alerts WHERE sent_at IS NULL`).Scan(&pending))
+	assert.Zero(t, pending)
 }

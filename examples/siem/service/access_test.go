@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -76,7 +77,12 @@ func TestStreamShowsOwnAccountOnly(t *testing.T) {
 	e := start(t, service.Config{})
 	other, err := e.svc.CreateAccount(context.Background(), "other", "Other Org", true)
 	require.NoError(t, err)
-	mine, theirs := e.dialKey(t, e.key, nil), e.dialKey(t, other, nil)
+	// One by its key, the other by a session opened with its key, as the dashboard does.
+	mine := e.dialKey(t, e.key, nil)
+	theirs, _, err := websocket.Dial(context.Background(), e.wsURL(),
+		&websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {e.session(t, other).String()}}})
+	require.NoError(t, err)
+	t.Cleanup(func() { theirs.CloseNow() })
 
 	_, res, _ := e.post(t, e.key, ndjson(event("m1", 9, "demo's"), event("m2", 2, "demo's too")))
 	require.Len(t, res, 2)
@@ -124,37 +130,127 @@ func TestStreamShowsOwnAccountOnly(t *testing.T) {
 }
 
 // A request whose Host is not the service's address is refused, whatever its Origin says:
-// a DNS-rebinding page (Host and Origin both evil.example) reaches neither the stream nor the API.
+// a DNS-rebinding page (Host and Origin both evil.example) reaches neither the stream nor the API,
+// nor does a Host naming another port of this machine, or a name that merely starts like its own.
 func TestForgedHostIsRefused(t *testing.T) {
 	e := start(t, service.Config{})
-	h := withKey(nil, e.key)
-	h.Set("Origin", "http://evil.example")
-	dial := &websocket.DialOptions{HTTPHeader: h, Host: "evil.example"}
-	_, res, err := websocket.Dial(context.Background(), e.wsURL(), dial)
-	require.Error(t, err)
-	require.NotNil(t, res)
-	assert.Equal(t, http.StatusMisdirectedRequest, res.StatusCode, "GET /ws")
-	for _, path := range []string{"/api/stats", "/api/events", "/"} {
-		req, err := http.NewRequest(http.MethodGet, e.url+path, nil)
+	hostport := strings.TrimPrefix(e.url, "http://")
+	_, port, err := net.SplitHostPort(hostport)
+	require.NoError(t, err)
+	other := "1"
+	if port == "1" {
+		other = "2"
+	}
+	for _, host := range []string{"evil.example", "evil.example:" + port, "127.0.0.1:" + other,
+		"localhost.evil.example:" + port, "127.0.0.1.evil.example:" + port} {
+		t.Run(host, func(t *testing.T) {
+			h := withKey(nil, e.key)
+			h.Set("Origin", "http://"+host)
+			dial := &websocket.DialOptions{HTTPHeader: h, Host: host}
+			_, res, err := websocket.Dial(context.Background(), e.wsURL(), dial)
+			require.Error(t, err)
+			require.NotNil(t, res)
+			assert.Equal(t, http.StatusMisdirectedRequest, res.StatusCode, "GET /ws")
+			for _, path := range []string{"/api/stats", "/api/events", "/", "/readyz"} {
+				req, err := http.NewRequest(http.MethodGet, e.url+path, nil)
+				require.NoError(t, err)
+				req.Header, req.Host = h, host
+				res, err := http.DefaultClient.Do(req)
+				require.NoError(t, err)
+				res.Body.Close()
+				assert.Equal(t, http.StatusMisdirectedRequest, res.StatusCode, "GET %s", path)
+			}
+			req, err := http.NewRequest(http.MethodPost, e.url+"/events", strings.NewReader(ndjson(event("x", 1, "m"))))
+			require.NoError(t, err)
+			req.Header, req.Host = h, host
+			pres, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			pres.Body.Close()
+			assert.Equal(t, http.StatusMisdirectedRequest, pres.StatusCode, "POST /events")
+			assert.Zero(t, e.count(t, `SELECT COUNT(*) FROM events`))
+		})
+	}
+
+	// The service's own names work: its address, and localhost for a loopback address, in any case.
+	for _, host := range []string{hostport, "localhost:" + port, "LocalHost:" + port} {
+		c, _, err := websocket.Dial(context.Background(), e.wsURL(),
+			&websocket.DialOptions{HTTPHeader: withKey(nil, e.key), Host: host})
+		require.NoError(t, err, "Host %s", host)
+		c.CloseNow()
+	}
+}
+
+// The dashboard's data on open come from the database: after a restart, the latest events and
+// the counts by level are those stored before it; only the instance's own counts start again.
+func TestHistoryAndCountsSurviveRestart(t *testing.T) {
+	first := start(t, service.Config{})
+	code, res, text := first.post(t, first.key, ndjson(event("a", 9, "critical"), event("b", 2, "low"), event("c", 5, "medium")))
+	require.Equal(t, http.StatusOK, code, text)
+	_, last, _ := first.post(t, first.key, ndjson(event("d", 7, "high, the latest")))
+	require.NoError(t, first.stop())
+
+	e := startOn(t, service.Config{DB: first.db})
+	require.Empty(t, e.key, "the second start shows no key")
+	e.key = first.key
+	req, err := http.NewRequest(http.MethodGet, e.url+"/api/events", nil)
+	require.NoError(t, err)
+	req.Header = withKey(nil, e.key)
+	hres, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer hres.Body.Close()
+	require.Equal(t, http.StatusOK, hres.StatusCode)
+	var latest []service.View
+	require.NoError(t, json.NewDecoder(hres.Body).Decode(&latest))
+	var uids []string
+	for _, v := range latest {
+		uids = append(uids, v.UID)
+	}
+	require.Len(t, uids, 4, "every stored event")
+	assert.Equal(t, last[0].UID, uids[0], "newest first")
+	assert.ElementsMatch(t, []string{res[0].UID, res[1].UID, res[2].UID}, uids[1:])
+	st := e.stats(t)
+	assert.Equal(t, map[string]int64{"low": 1, "medium": 1, "high": 1, "critical": 1}, st.Levels, "counts from the database")
+	assert.Zero(t, st.Statuses[service.StatusAccepted], "the instance's own counts are since its start")
+}
+
+// session opens a session with the key, as the dashboard does, and returns its cookie.
+func (e *env) session(t *testing.T, key string) *http.Cookie {
+	t.Helper()
+	res, err := http.PostForm(e.url+"/api/session", url.Values{"key": {key}})
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusNoContent, res.StatusCode)
+	for _, c := range res.Cookies() {
+		if c.Name == service.SessionCookie {
+			return c
+		}
+	}
+	t.Fatal("no session cookie")
+	return nil
+}
+
+// The names given in Config.Hosts (-host) are served besides the listen address, the websocket
+// included when the page comes from that name; any other name is still refused.
+func TestConfiguredHostsAreServed(t *testing.T) {
+	e := start(t, service.Config{Hosts: []string{"siem.example:8443"}})
+	for host, want := range map[string]int{
+		"siem.example:8443": http.StatusOK,
+		"SIEM.example:8443": http.StatusOK,
+		"siem.example":      http.StatusMisdirectedRequest,
+		"siem.example:8080": http.StatusMisdirectedRequest,
+		"evil.example:8443": http.StatusMisdirectedRequest,
+	} {
+		req, err := http.NewRequest(http.MethodGet, e.url+"/api/stats", nil)
 		require.NoError(t, err)
-		req.Header, req.Host = h, "evil.example"
+		req.Header, req.Host = withKey(nil, e.key), host
 		res, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		res.Body.Close()
-		assert.Equal(t, http.StatusMisdirectedRequest, res.StatusCode, "GET %s", path)
+		assert.Equal(t, want, res.StatusCode, "Host %s", host)
 	}
-	req, err := http.NewRequest(http.MethodPost, e.url+"/events", strings.NewReader(ndjson(event("x", 1, "m"))))
-	require.NoError(t, err)
-	req.Header, req.Host = h, "evil.example"
-	pres, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	pres.Body.Close()
-	assert.Equal(t, http.StatusMisdirectedRequest, pres.StatusCode, "POST /events")
-	assert.Zero(t, e.count(t, `SELECT COUNT(*) FROM events`))
-
-	h.Del("Origin") // the service's own name works, as localhost for a loopback address
-	c, _, err := websocket.Dial(context.Background(), e.wsURL(),
-		&websocket.DialOptions{HTTPHeader: h, Host: strings.Replace(strings.TrimPrefix(e.url, "http://"), "127.0.0.1", "localhost", 1)})
-	require.NoError(t, err)
+	h := withKey(nil, e.key)
+	h.Set("Origin", "https://siem.example:8443")
+	c, _, err := websocket.Dial(context.Background(), e.wsURL(), &websocket.DialOptions{HTTPHeader: h, Host: "siem.example:8443"})
+	require.NoError(t, err, "a page of the configured name opens the stream")
 	c.CloseNow()
 }

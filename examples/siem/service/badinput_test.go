@@ -101,3 +101,24 @@ func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
 		assert.Equal(t, i+1, e.count(t, `SELECT COUNT(*) FROM events`))
 	}
 }
+
+// An account's name and organisation meet the checks of an event's text fields: they are shown
+// on the dashboard and in alert mails.
+func TestCreateAccountChecksNames(t *testing.T) {
+	e := start(t, service.Config{})
+	for _, tt := range []struct{ name, org, want string }{
+		{"ops\r\nBcc: victim@example.com", "Org", `field "name" has the character U+000D at byte 3`},
+		{"evil\u202eexe.txt", "Org", `field "name" has the character U+202E at byte 4`},
+		{"", "Org", `missing required field "name"`},
+		{strings.Repeat("n", 101), "Org", `field "name" is 101 bytes long, want at most 100`},
+		{"ops", "Org\x00", `field "org" has the character U+0000 at byte 3`},
+		{"ops", strings.Repeat("o", 201), `field "org" is 201 bytes long, want at most 200`},
+	} {
+		_, err := e.svc.CreateAccount(context.Background(), tt.name, tt.org, true)
+		require.Error(t, err, "name %q, org %q", tt.name, tt.org)
+		assert.Contains(t, err.Error(), tt.want)
+	}
+	assert.Equal(t, 1, e.count(t, `SELECT COUNT(*) FROM accounts`), "the demo account alone")
+	_, err := e.svc.CreateAccount(context.Background(), "Opérations sécurité", "", true)
+	assert.NoError(t, err, "any other UTF-8 text, and no organisation")
+}

@@ -29,7 +29,8 @@
 // characters; type, severity and message are required; the severity is [MinSeverity] to
 // [MaxSeverity]; a time, when given, lies within [MaxAge] before and [MaxSkew] after the receipt.
 // An event sent without a ref gets one derived from its content (see [Result]), so a client's
-// retry of the same body is a duplicate, not a second copy.
+// retry of the same body is a duplicate, not a second copy. [Service.CreateAccount] checks an
+// account's name and organisation the same way.
 //
 // # Alerts: the outbox
 //
@@ -42,15 +43,18 @@
 // by two at once; delivery is at least once (a service stopped between the server's acceptance
 // and its record mails it again at its next start). [SMTPNotifier] dials with a deadline, bounds
 // the whole exchange, closes the connection when the service stops, and writes headers of its
-// own: the subject RFC 2047-encoded, the addresses formatted by net/mail, the event's fields in
-// the subject and a quoted-printable body only.
+// own: the subject RFC 2047-encoded (whole when it holds "=?", so that no field passes for an
+// encoded word), the addresses formatted by net/mail, the event's fields in the subject and a
+// quoted-printable body only.
 //
 // # The two designs
 //
 // [DesignGroup] (the default) runs one [github.com/stagecoach-go/stagecoach/group.Router] for
 // the whole service, whose workers run one [github.com/stagecoach-go/stagecoach/fsm.Machine] of
 // the five stages; each request opens an ordered request group, submits its events and reads
-// its results in order. [DesignPipe] builds one pipe pipeline for the whole service, a channel
+// its results in order; an event that has waited longer than Config.MaxWait (2 s) for a worker
+// fails with [github.com/stagecoach-go/stagecoach/group.ErrExpired], unstored, instead of
+// running late. [DesignPipe] builds one pipe pipeline for the whole service, a channel
 // and a set of goroutines per stage, and each event carries a reply channel back to its request
 // (the "promise" design); each stage func is wrapped to skip events already done and to keep a
 // stage's error or panic on the event, since a pipe stage error would stop the whole pipeline.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/coder/websocket"
@@ -23,29 +24,45 @@ var designs = []string{service.DesignGroup, service.DesignPipe}
 
 // env is a started service on 127.0.0.1 with a fresh SQLite file.
 type env struct {
-	svc *service.Service
-	url string // http://127.0.0.1:port
-	key string // the demo account's key
-	db  string // the database file
+	svc  *service.Service
+	url  string // http://127.0.0.1:port
+	key  string // the demo account's key
+	db   string // the database file
+	stop func() error
 }
 
-// start starts the service and registers its graceful stop, which must succeed.
+// start starts the service on a fresh database file and registers its graceful stop, which
+// must succeed.
 func start(t testing.TB, cfg service.Config) *env {
 	t.Helper()
 	cfg.DB = filepath.Join(t.TempDir(), "siem.db")
+	e := startOn(t, cfg)
+	require.NotEmpty(t, e.key, "a fresh database gets a demo key")
+	return e
+}
+
+// startOn starts the service on cfg.DB, which may exist already (its key is then ""); its
+// graceful stop, which must succeed, runs at cleanup unless e.stop ran before.
+func startOn(t testing.TB, cfg service.Config) *env {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	svc, err := service.New(ctx, cfg)
-	require.NoError(t, err)
+	if err != nil {
+		cancel()
+		require.NoError(t, err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	served := make(chan error, 1)
 	go func() { served <- svc.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-served)
-	})
-	require.NotEmpty(t, svc.DemoKey(), "a fresh database gets a demo key")
-	return &env{svc: svc, url: "http://" + ln.Addr().String(), key: svc.DemoKey(), db: cfg.DB}
+	var once sync.Once
+	var stopErr error
+	stop := func() error {
+		once.Do(func() { cancel(); stopErr = <-served })
+		return stopErr
+	}
+	t.Cleanup(func() { require.NoError(t, stop()) })
+	return &env{svc: svc, url: "http://" + ln.Addr().String(), key: svc.DemoKey(), db: cfg.DB, stop: stop}
 }
 
 // post sends body to POST /events with key and returns the status code, and either the result

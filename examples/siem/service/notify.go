@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"mime"
@@ -14,6 +15,7 @@ import (
 	"net/smtp"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Alert is an alert of the outbox as the sender hands it to the Notifier: one for each stored
@@ -168,7 +170,7 @@ func (n SMTPNotifier) message(a Alert, now time.Time) (string, []string, []byte,
 	header := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
 	header("From", from.String())
 	header("To", strings.Join(toHeader, ", "))
-	header("Subject", mime.QEncoding.Encode("utf-8", fmt.Sprintf("[SIEM %s] %s from %s", a.Level, a.Type, a.Account)))
+	header("Subject", encodeSubject(fmt.Sprintf("[SIEM %s] %s from %s", a.Level, a.Type, a.Account)))
 	header("Date", now.Format(time.RFC1123Z))
 	header("Message-ID", "<alert-"+a.EventUID+"@siem.invalid>") // the same on every attempt
 	header("MIME-Version", "1.0")
@@ -182,6 +184,26 @@ func (n SMTPNotifier) message(a Alert, now time.Time) (string, []string, []byte,
 		return "", nil, nil, err
 	}
 	return from.Address, to, b.Bytes(), nil
+}
+
+// encodeSubject RFC 2047-encodes s for the Subject header. mime's encoders leave printable ASCII
+// as it is, "=?utf-8?q?...?=" included, which a mail reader then decodes as an encoded word: a
+// field could bring into the subject any character the input checks refuse (a CR LF, a
+// right-to-left override). So a text that holds "=?" is encoded whole, as base64 words.
+func encodeSubject(s string) string {
+	if !strings.Contains(s, "=?") {
+		return mime.QEncoding.Encode("utf-8", s)
+	}
+	var words []string
+	for len(s) > 0 {
+		n := min(len(s), 45) // 60 base64 characters: a word of 72, under RFC 2047's 75
+		for n < len(s) && !utf8.RuneStart(s[n]) {
+			n-- // a word holds whole characters
+		}
+		words = append(words, "=?utf-8?b?"+base64.StdEncoding.EncodeToString([]byte(s[:n]))+"?=")
+		s = s[n:]
+	}
+	return strings.Join(words, " ")
 }
 
 // Notifiers sends each alert to every notifier in turn, stopping at the first error (the alert

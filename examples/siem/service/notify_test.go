@@ -1,12 +1,16 @@
 package service_test
 
 import (
+	"mime"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/stagecoach-go/stagecoach/examples/siem/service"
 )
@@ -29,4 +33,45 @@ func TestSMTPNotifier(t *testing.T) {
 	assert.Contains(t, mail, "root login from a new country")
 	assert.Equal(t, []string{res[1].UID}, e.strings(t, `SELECT event_uid FROM alerts`), "one alert, for the event at the threshold")
 	assert.Empty(t, f.mails, "one mail")
+}
+
+// The subject's encoding: any UTF-8 text, encoded-word look-alikes and control characters
+// included, is written as printable ASCII in words of at most 75 characters, and a mail reader's
+// decoder gives back exactly the text, never a character the text did not hold.
+func TestEncodeSubjectProperties(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		// A look-alike of an encoded word, which a decoder would turn into other characters.
+		word := rapid.Custom(func(t *rapid.T) string {
+			return "=?" + rapid.SampledFrom([]string{"utf-8", "UTF-8", "iso-8859-1"}).Draw(t, "charset") + "?" +
+				rapid.SampledFrom([]string{"q", "Q", "b", "B"}).Draw(t, "encoding") + "?" +
+				rapid.StringMatching(`[A-Za-z0-9=_+/]{0,12}`).Draw(t, "text") + "?="
+		})
+		parts := rapid.SliceOf(rapid.OneOf(word, rapid.String(), rapid.StringMatching(`[ -~]{0,20}`), rapid.SampledFrom([]string{
+			"=?", "?=", "=E2=80=AE", "\r\n", "Bcc: x@example.com", "é", "\u202e", " ",
+		}))).Draw(t, "parts")
+		s := strings.ToValidUTF8(strings.Join(parts, ""), "\uFFFD")
+		enc := service.EncodeSubject(s)
+		for i := 0; i < len(enc); i++ {
+			if c := enc[i]; c < ' ' || c > '~' {
+				t.Fatalf("byte %d of %q is %#x: not printable ASCII", i, enc, c)
+			}
+		}
+		if strings.Contains(s, "=?") || enc != s {
+			for _, w := range strings.Fields(enc) {
+				if len(w) > 75 {
+					t.Fatalf("encoded word %q is %d characters long", w, len(w))
+				}
+			}
+		}
+		dec, err := new(mime.WordDecoder).DecodeHeader(enc)
+		if err != nil {
+			t.Fatalf("decode %q: %v", enc, err)
+		}
+		if dec != s {
+			t.Fatalf("%q encoded as %q decodes to %q", s, enc, dec)
+		}
+		if !utf8.ValidString(dec) {
+			t.Fatalf("decoded %q is not UTF-8", dec)
+		}
+	})
 }

@@ -260,8 +260,14 @@ func (s *Service) seed(ctx context.Context) error {
 // already had it: only the key's hash is stored, so the key is shown once.
 func (s *Service) DemoKey() string { return s.demoKey }
 
-// CreateAccount adds an account and returns a new API key for it.
+// CreateAccount adds an account and returns a new API key for it. The name (required, at most
+// MaxAccountName bytes) and the organisation (at most MaxOrg) meet the checks of an event's text
+// fields: no control or bidirectional formatting character, since both are shown on the
+// dashboard and in alert mails.
 func (s *Service) CreateAccount(ctx context.Context, name, org string, mayReport bool) (string, error) {
+	if err := errors.Join(checkText("name", name, MaxAccountName, true), checkText("org", org, MaxOrg, false)); err != nil {
+		return "", fmt.Errorf("create account %q: %w", name, err)
+	}
 	id, err := s.store.createAccount(ctx, name, org, mayReport)
 	if err != nil {
 		return "", err

@@ -1,7 +1,10 @@
 package service_test
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -50,6 +53,17 @@ func rawEvent(account int64, uid string, severity int, typ, msg string) string {
 	return string(b)
 }
 
+// withField returns the JSON object data with the field set to v.
+func withField(data, field string, v any) string {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(data), &m); err != nil {
+		panic(err)
+	}
+	m[field] = v
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
 // An event published straight to the stream, past POST /events, meets the same checks: an
 // invalid one is dead-lettered at once with the reason, and nothing of it is stored.
 func TestJetStreamInvalidEventIsDeadLettered(t *testing.T) {
@@ -70,6 +84,10 @@ func TestJetStreamInvalidEventIsDeadLettered(t *testing.T) {
 		{rawEvent(id+1, uid(6), 1, "t", "m"), "is not that of the subject"},
 		{rawEvent(id, "short", 1, "t", "m"), `uid "short" is not 24 hex digits`},
 		{`{"not": "an event"}`, `unknown field "not"`},
+		{"not JSON at all", "invalid character"},
+		{rawEvent(id, uid(7), 1, "evil\u202eexe.txt", "m"), `field "type" has the character U+202E`},
+		{rawEvent(id, uid(8), 1, strings.Repeat("t", service.MaxType+1), "m"), `field "type" is 101 bytes long`},
+		{withField(rawEvent(id, uid(9), 1, "t", "m"), "occurred_at", "0001-01-01T00:00:00Z"), `field "time" is 0001-01-01T00:00:00Z`},
 	}
 	for _, b := range bad {
 		_, err := js.Publish(t.Context(), subject, []byte(b.data))
@@ -92,44 +110,91 @@ func TestJetStreamInvalidEventIsDeadLettered(t *testing.T) {
 	}
 	dbh := openDB(t, db)
 	waitStored(t, dbh, 1, 10*time.Second)
+	assert.Equal(t, int64(len(bad)), in.svc.Stats().Stream.DeadLettered)
 	require.NoError(t, in.stop())
 	assert.Equal(t, map[string]int{uid(100): 1}, storedUIDs(t, dbh), "the valid event alone is stored")
+	assert.Zero(t, storedCount(t, dbh, `SELECT COUNT(*) FROM alerts`), "no alert: severity 99 wrote none")
 	consumerIdle(t, js)
-
 }
 
-// With the mail server refusing for longer than the feed would ever retry an event (more failed
-// mail attempts than MaxDeliver), every queued event is stored, none is dead-lettered, and every
-// alert is mailed once the server is back.
+// With the mail server refusing for longer than the feed retries a failing event (MaxDeliver
+// deliveries and the backoff between them), every queued event is stored, none is retried or
+// dead-lettered, and every alert is mailed once the server is back. The proof that the outage
+// outlasted MaxDeliver x backoff is in the same run: a control event whose stage fails on every
+// delivery, posted with the others, is dead-lettered while the mail server still refuses.
 func TestJetStreamMailOutageLosesNothing(t *testing.T) {
 	const n = 20
 	ns := startNATS(t)
 	_, js := connectJS(t, authURL(ns))
 	db := filepath.Join(t.TempDir(), "siem.db")
+	// A first start creates the streams and the consumer as the service does (and the demo key);
+	// the consumer then gets a short BackOff list, which the feed follows, so that MaxDeliver
+	// deliveries take a second and a half instead of the default policy's 15 s.
+	first := startInstance(t, service.Config{DB: db, NATS: authURL(ns)})
+	key := first.svc.DemoKey()
+	require.NoError(t, first.stop())
+	cons, err := js.Consumer(t.Context(), service.DefaultStream, service.DefaultConsumer)
+	require.NoError(t, err)
+	cc := cons.CachedInfo().Config
+	require.Equal(t, service.MaxDeliver, cc.MaxDeliver)
+	cc.BackOff = []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond}
+	require.Len(t, cc.BackOff, service.MaxDeliver-1, "one delay between each two deliveries")
+	_, err = js.UpdateConsumer(t.Context(), service.DefaultStream, cc)
+	require.NoError(t, err)
+	var retryFor time.Duration // from the first delivery to the last
+	for _, d := range cc.BackOff {
+		retryFor += d
+	}
+
 	f := newFakeSMTP(t, smtpRefuse)
-	in := startInstance(t, service.Config{DB: db, NATS: authURL(ns), AlertThreshold: 8, SMTP: mailTo(f),
-		AlertRetry: time.Millisecond, AlertRetryMax: 20 * time.Millisecond})
-	var evs []string
+	cfg := service.Config{DB: db, NATS: authURL(ns), AlertThreshold: 8, SMTP: mailTo(f),
+		AlertRetry: time.Millisecond, AlertRetryMax: 20 * time.Millisecond}
+	service.SetHook(&cfg, func(_ context.Context, e *service.Event) error {
+		if e.Ref == "control" {
+			return errors.New("the control event fails on every delivery")
+		}
+		return nil
+	})
+	in := startInstance(t, cfg)
+	dead, err := js.OrderedConsumer(t.Context(), service.DefaultStream+"_DEAD", natsjs.OrderedConsumerConfig{})
+	require.NoError(t, err)
+
+	evs := []string{event("control", 1, "fails in a stage")}
 	for i := range n {
 		evs = append(evs, event(fmt.Sprintf("c%d", i), 8+i%3, fmt.Sprintf("critical %d", i)))
 	}
-	p, err := in.post(in.svc.DemoKey(), ndjson(evs...))
+	posted := time.Now()
+	p, err := in.post(key, ndjson(evs...))
 	require.NoError(t, err)
 	uids := p.queued(t)
-	require.Len(t, uids, n)
+	require.Len(t, uids, n+1)
+	control, uids := uids[0], uids[1:]
+
+	m, err := dead.Next(natsjs.FetchMaxWait(30 * time.Second))
+	require.NoError(t, err, "the control event is dead-lettered")
+	assert.Equal(t, jetstream.ReasonMaxDeliver, m.Headers().Get(jetstream.HeaderReason))
+	assert.Contains(t, string(m.Data()), control)
+	outage := time.Since(posted)
+	require.GreaterOrEqual(t, outage, retryFor, "the consumer's backoff was followed")
+	t.Logf("mail server refusing for %v so far: the control event was delivered %d times in it",
+		outage.Round(time.Millisecond), service.MaxDeliver)
+
+	// Still refusing, past MaxDeliver x backoff: every critical event is stored, none retried.
 	dbh := openDB(t, db)
 	waitStored(t, dbh, n, 15*time.Second)
-	for i := range 2 * 5 { // twice MaxDeliver failed attempts
-		select {
-		case <-f.refused:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%d failed mail attempts within 10 s, want %d", i, 2*5)
-		}
+	assert.Equal(t, n, storedCount(t, dbh, `SELECT COUNT(*) FROM alerts WHERE sent_at IS NULL`), "every alert pending")
+	refused := 0
+	for len(f.refused) > 0 {
+		<-f.refused
+		refused++
 	}
-	consumerIdle(t, js)
+	assert.GreaterOrEqual(t, refused, 2*service.MaxDeliver, "mail attempts refused during the outage")
+	// The feed counts a dead letter once the stream has it and the message is terminated.
+	require.Eventually(t, func() bool { return in.svc.Stats().Stream.DeadLettered > 0 }, 10*time.Second, 5*time.Millisecond)
 	st := in.svc.Stats().Stream
-	assert.Zero(t, st.DeadLettered, "nothing dead-lettered")
-	assert.Zero(t, st.Retried, "no event retried: mail is not in its way")
+	assert.Equal(t, int64(1), st.DeadLettered, "the control event alone is dead-lettered")
+	assert.Equal(t, int64(service.MaxDeliver-1), st.Retried, "the control event alone is retried")
+	consumerIdle(t, js)
 
 	f.setMode(smtpRecord)
 	got := map[string]int{}
@@ -146,6 +211,19 @@ func TestJetStreamMailOutageLosesNothing(t *testing.T) {
 	}
 	waitCount(t, dbh, `SELECT COUNT(*) FROM alerts WHERE sent_at IS NULL`, 0, 10*time.Second)
 	require.NoError(t, in.stop())
+	stored := storedUIDs(t, dbh)
+	assert.Len(t, stored, n, "the critical events, and not the control one")
+	for _, uid := range uids {
+		assert.Equal(t, 1, stored[uid], "event %s stored once", uid)
+	}
+}
+
+// storedCount runs a COUNT query.
+func storedCount(t testing.TB, db *sql.DB, query string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, db.QueryRow(query).Scan(&n))
+	return n
 }
 
 // With NATS down, a request is answered 503 with Retry-After, never "failed" for events the
@@ -223,4 +301,75 @@ func getStatus(t *testing.T, url string) (int, string) {
 	_, err = io.Copy(&b, res.Body)
 	require.NoError(t, err)
 	return res.StatusCode, b.String()
+}
+
+// In JetStream mode a retried ref raises one alert too, whether the stream drops the retry (within
+// its duplicate window) or the retry comes after the window, as a new message: persist then
+// rejects it as a duplicate ref and writes no alert.
+func TestJetStreamRetriedRefAlertsOnce(t *testing.T) {
+	ns := startNATS(t)
+	_, js := connectJS(t, authURL(ns))
+	db := filepath.Join(t.TempDir(), "siem.db")
+	first := startInstance(t, service.Config{DB: db, NATS: authURL(ns)})
+	key := first.svc.DemoKey()
+	require.NoError(t, first.stop())
+	// A short duplicate window, so that a retry after it comes in the test's time.
+	stream, err := js.Stream(t.Context(), service.DefaultStream)
+	require.NoError(t, err)
+	sc := stream.CachedInfo().Config
+	sc.Duplicates = 200 * time.Millisecond
+	_, err = js.UpdateStream(t.Context(), sc)
+	require.NoError(t, err)
+
+	f := newFakeSMTP(t, smtpRecord)
+	in := startInstance(t, service.Config{DB: db, NATS: authURL(ns), AlertThreshold: 8, SMTP: mailTo(f)})
+	body := ndjson(event("r", 9, "first"))
+	p, err := in.post(key, body)
+	require.NoError(t, err)
+	uid := p.queued(t)[0]
+	again, err := in.post(key, body)
+	require.NoError(t, err)
+	require.Equal(t, service.StatusRejected, again.results[0].Status, "within the window: the stream's duplicate")
+
+	// Sent again until the window has passed: the stream then takes it, as a new message.
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	var rejected int64 // before the post that is queued
+	for deadline := time.After(10 * time.Second); ; {
+		rejected = in.svc.Stats().Statuses[service.StatusRejected]
+		p, err := in.post(key, body)
+		require.NoError(t, err)
+		if p.results[0].Status == service.StatusQueued {
+			break
+		}
+		require.Equal(t, service.StatusRejected, p.results[0].Status, p.results[0].Reason)
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatal("the stream still drops the retry 10 s later")
+		}
+	}
+	// The stream's duplicates are counted rejected at intake; the feed runs the first copy and
+	// the retry past the window, which persist rejects.
+	require.Eventually(t, func() bool { return in.svc.Stats().Stream.Processed == 2 }, 10*time.Second, 5*time.Millisecond,
+		"the first copy and the retry past the window processed")
+	assert.Equal(t, rejected+1, in.svc.Stats().Statuses[service.StatusRejected], "the retry past the window rejected")
+	last, err := in.post(key, ndjson(event("s", 9, "last")))
+	require.NoError(t, err)
+	lastUID := last.queued(t)[0]
+
+	var mails []string
+	for {
+		m := nextMail(t, f, 20*time.Second)
+		mails = append(mails, m)
+		if strings.Contains(m, lastUID) {
+			break
+		}
+	}
+	assert.Len(t, mails, 2, "one mail for r, one for s")
+	assert.Contains(t, mails[0], uid)
+	dbh := openDB(t, db)
+	assert.Equal(t, 2, storedCount(t, dbh, `SELECT COUNT(*) FROM alerts`), "one alert row each")
+	assert.Equal(t, 2, storedCount(t, dbh, `SELECT COUNT(*) FROM events`))
+	require.NoError(t, in.stop())
 }

@@ -13,8 +13,11 @@ const (
 	MaxSource  = 200
 	MaxType    = 100
 	MaxMessage = 4096
-	MaxSkew    = 5 * time.Minute     // how far after its receipt an event may be dated
-	MaxAge     = 30 * 24 * time.Hour // how far before its receipt an event may be dated
+
+	MaxAccountName = 100                 // an account's name (Service.CreateAccount)
+	MaxOrg         = 200                 // an account's organisation
+	MaxSkew        = 5 * time.Minute     // how far after its receipt an event may be dated
+	MaxAge         = 30 * 24 * time.Hour // how far before its receipt an event may be dated
 )
 
 // checkEvent is the one check of an event's fields, whichever way it came: ParseEvents runs it on
