@@ -1,7 +1,5 @@
 package pool
 
-import "time"
-
 // consume delivers the run's results to yield on the consumer's goroutine and, whatever way it
 // returns (the results end, yield stops, a panic is re-raised or raised by the loop's body),
 // stops the run and waits for every goroutine of it: with the cause ErrFinished when every
@@ -16,7 +14,7 @@ func (r *run[In, Out]) consume(yield func(Out, error) bool) {
 		}
 		r.alarm.Stop()
 	}()
-	c := consumer[In, Out]{r: r, yield: yield, looked: time.Now()}
+	c := consumer[In, Out]{r: r, yield: yield}
 	if r.o.ordered {
 		c.pending = make([]*batch[Out], 0, 2*r.o.workers)
 	} else {

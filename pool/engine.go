@@ -23,6 +23,7 @@ type run[In, Out any] struct {
 	out     chan *batch[Out]
 
 	workers []*worker[In, Out] // the consumer looks at their batches in progress: see handover.go
+	clock   clock
 	handover
 
 	quit    chan struct{} // closed when the consumer has stopped: everything exits at once
@@ -50,6 +51,7 @@ func start[In, Out any](parent context.Context, fn func(context.Context, In) (Ou
 		r.window = newCredits(o.window)
 	}
 	r.live.Store(int32(o.workers))
+	r.clock = newClock()
 	r.handover.setup(o.look)
 	r.workers = make([]*worker[In, Out], o.workers)
 	for i := range r.workers {

@@ -96,13 +96,13 @@ type consumer[In, Out any] struct {
 	next    uint64        // ordered: the sequence number of the next result to deliver
 	pending []*batch[Out] // ordered: batches that came ahead of next, at most two a worker
 	got     []uint64      // unordered: batches received from each worker (see worker.sent)
-	looked  time.Time     // when the consumer last looked at the batches in progress
+	looked  time.Duration // when the consumer last looked at the batches in progress (run.clock)
 }
 
 // due reports whether the consumer should look at the batches in progress now: some has results
 // it has not taken, and it has not looked for lookEvery.
 func (c *consumer[In, Out]) due() bool {
-	return c.r.held.Load() > 0 && time.Since(c.looked) >= c.r.every
+	return c.r.held.Load() > 0 && c.r.clock.now()-c.looked >= c.r.every
 }
 
 // receive returns the next batch from the workers, with ok false once every worker has left.
@@ -118,7 +118,7 @@ func (c *consumer[In, Out]) receive() (b *batch[Out], ok, alive bool) {
 		}
 		r.waiting.Store(waitUnarmed)
 		if r.held.Load() > 0 && r.waiting.CompareAndSwap(waitUnarmed, waitArmed) {
-			r.alarm.Reset(r.every - time.Since(c.looked)) // at once if a look is overdue
+			r.alarm.Reset(r.every - (r.clock.now() - c.looked)) // at once if a look is overdue
 		}
 		select {
 		case b, ok = <-r.out:
@@ -137,7 +137,7 @@ func (c *consumer[In, Out]) receive() (b *batch[Out], ok, alive bool) {
 // that holds the next result). It reports false when the consumer stopped or a fail-fast run
 // failed.
 func (c *consumer[In, Out]) look() bool {
-	c.looked = time.Now()
+	c.looked = c.r.clock.now()
 	for i, w := range c.r.workers {
 		b := w.cur.Load()
 		if b == nil || (c.got != nil && w.sent.Load() != c.got[i]) {

@@ -120,7 +120,7 @@ type resumePoint[In, Out any] struct {
 	b            *batch[Out]
 	c            *chunk[In]
 	lo, next, hi int
-	began        time.Time
+	began        time.Duration
 }
 
 func newWorker[In, Out any](r *run[In, Out], i int) *worker[In, Out] {
@@ -185,7 +185,7 @@ func (w *worker[In, Out]) serve() {
 		}
 		b.reserve(hi-lo, w.least, w.max)
 		w.open(b, c.base+uint64(lo))
-		began := time.Now()
+		began := r.clock.now()
 		w.process(b, c, lo, lo, hi)
 		if !w.fill(b, c, lo, hi, began) {
 			return
@@ -198,12 +198,13 @@ func (w *worker[In, Out]) serve() {
 // an unordered run), claims and processes them too, so that a worker that keeps finding a few
 // items at a time still hands its results over in full batches. It never waits for items. It
 // hands b over and reports false when the run stopped.
-func (w *worker[In, Out]) fill(b *batch[Out], c *chunk[In], lo, hi int, began time.Time) bool {
+func (w *worker[In, Out]) fill(b *batch[Out], c *chunk[In], lo, hi int, began time.Duration) bool {
 	r := w.r
 	for {
 		b.n += hi - lo
 		r.feed.release(c, hi-lo)
-		took := time.Since(began)
+		now := r.clock.now()
+		took := now - began
 		w.learn(took, hi-lo)
 		if b.n >= w.max || took >= batchTime {
 			break
@@ -235,7 +236,7 @@ func (w *worker[In, Out]) fill(b *batch[Out], c *chunk[In], lo, hi int, began ti
 			w.open(b, c.base+uint64(lo))
 		}
 		b.reserve(hi-lo, w.least, w.max)
-		began = time.Now()
+		began = now // the claim's own cost counts as the next run's work: one clock read a claim
 		w.process(b, c, lo, lo, hi)
 	}
 	return w.send(b)
@@ -323,7 +324,7 @@ func (w *worker[In, Out]) processFrom(b *batch[Out], c *chunk[In], lo, i, hi int
 		w.failedItem(b, c.items[j], err)
 		next = j + 1
 		if err == panics.ErrGoexit {
-			w.resume = resumePoint[In, Out]{b: b, c: c, lo: lo, next: next, hi: hi, began: time.Now()}
+			w.resume = resumePoint[In, Out]{b: b, c: c, lo: lo, next: next, hi: hi, began: w.r.clock.now()}
 		}
 	}()
 	if w.r.o.failFast {
