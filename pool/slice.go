@@ -28,7 +28,7 @@ func Slice[In, Out any](ctx context.Context, in []In, fn func(context.Context, I
 	o := newOptions(opts)
 	s := &slicer[In, Out]{in: in, out: make([]Out, len(in)), fn: fn, failFast: o.failFast, clock: newClock()}
 	s.init(ctx)
-	defer s.cancel(ErrFinished)
+	defer s.end(ErrFinished) // through end, which sets ended first: see ownCtx
 	for range min(o.workers, len(in)) {
 		s.wg.Go(func() { s.work(&sliceWorker{limit: 1}) }) // owned by Slice, which waits for it
 	}
