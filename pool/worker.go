@@ -234,6 +234,7 @@ func (w *worker[In, Out]) fill(b *batch[Out], c *chunk[In], lo, hi int, began ti
 				return false
 			}
 			w.open(b, c.base+uint64(lo))
+			now = r.clock.now() // w.batch may have waited for the consumer: not the items' time
 		}
 		b.reserve(hi-lo, w.least, w.max)
 		began = now // the claim's own cost counts as the next run's work: one clock read a claim
