@@ -108,9 +108,18 @@
 // its items take and claims about 20 us of work at a time (at most [MaxBatch] items, and at most
 // its share of what is published): cheap items move in large batches, so the per-item cost of
 // the hand-over is a fraction of a nanosecond; slow items go one at a time, spread over the idle
-// workers, and each result is handed over as soon as its item is done. A result waits for at
-// most about 20 us of its batch-mates' work at the rate measured so far; only an item much slower
-// than those before it can hold back the few results claimed with it. When the source is slow,
+// workers, and each result is handed over as soon as its item is done.
+//
+// A finished result is never held back behind a batch-mate that runs long, or blocks until the
+// consumer does something next, or never returns: before each item of a batch but the first, the
+// worker publishes the results it holds (one atomic store), and when some are published and the
+// consumer has not looked for 250 us, it takes them from the batch in progress itself (when a
+// batch comes in, or woken by a timer while it waits). So a result reaches the consumer within
+// about 250 us of its item's end, plus the consumer's wake-up, not 20 us of batch-mates' work
+// later at best and never at worst as before; with [Ordered], every result before the long item
+// comes out. The items claimed with a long item and not started yet wait for it: they are not
+// finished, and each is run once, by the worker that claimed it. [Slice] returns its results
+// when every item is done, so it has nothing to hand over early. When the source is slow,
 // a worker takes each item as soon as it is published and never waits to fill a batch. Memory is
 // bounded: at most 2 x workers + 2 chunks and two result batches a worker exist, so the heap
 // stays flat however many items stream through. A worker makes its batches when it first
@@ -118,7 +127,7 @@
 // less), and a batch grows sixteenfold when a claim does not fit, up to [MaxBatch] results: a
 // short run with many workers costs under 1 KiB for each worker that finds nothing to do (a run
 // of 10 items of 256 bytes on 1024 workers allocates about 0.8 MiB, not 129 MiB).
-// docs/pool.md states the feed's invariants.
+// docs/pool.md states the invariants of the feed and of the early hand-over.
 //
 // # Work that waits
 //
@@ -149,8 +158,11 @@
 // The gap to direct calls on trivial work is the hand-over and the machine. Each item is
 // published with one atomic store (a full fence on amd64, which also waits for the item's cache
 // lines to be owned by the reader's core) and crosses cores twice (reader to worker, worker to
-// consumer), while the reader, two workers and the consumer share two cores; the state machine
-// checks the context before each stage and calls each through a slice or a table, and the pool
-// checks the context before each item (a flag of its own when the context cannot end). Direct
-// calls pay none of that. See docs/pool.md.
+// consumer), while the reader, two workers and the consumer share two cores; before each item
+// but a batch's first, the worker publishes the results it holds with a second atomic store,
+// the price of never holding a finished result back (in the W1 profile each of the two stores
+// is about 12% of the samples); the state machine checks the context before each stage and
+// calls each through a slice or a table, and the pool checks the context before each item. When
+// the parent context cannot end, both checks are a load of the run's own flag (the context work
+// funcs get answers Err and Done from it). Direct calls pay none of that. See docs/pool.md.
 package pool

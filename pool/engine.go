@@ -22,6 +22,10 @@ type run[In, Out any] struct {
 	window  *credits // ordered runs: the reorder window
 	out     chan *batch[Out]
 
+	workers []*worker[In, Out] // the consumer looks at their batches in progress: see handover.go
+	clock   clock
+	handover
+
 	quit    chan struct{} // closed when the consumer has stopped: everything exits at once
 	quitOne sync.Once
 	cut     atomic.Bool // the producer stopped before the source's end
@@ -47,8 +51,13 @@ func start[In, Out any](parent context.Context, fn func(context.Context, In) (Ou
 		r.window = newCredits(o.window)
 	}
 	r.live.Store(int32(o.workers))
-	for range o.workers {
-		w := newWorker(r)
+	r.clock = newClock()
+	r.handover.setup(o.look)
+	r.workers = make([]*worker[In, Out], o.workers)
+	for i := range r.workers {
+		r.workers[i] = newWorker(r, i)
+	}
+	for _, w := range r.workers {
 		r.wg.Go(w.loop) // each worker ends when the feed is drained or the run stops
 	}
 	return r

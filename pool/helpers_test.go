@@ -56,6 +56,9 @@ func drawOptions(t *rapid.T) (opts []pool.Option, ordered bool) {
 	if ordered = rapid.Bool().Draw(t, "ordered"); ordered {
 		opts = append(opts, pool.Ordered(), pool.Window(rapid.IntRange(1, 600).Draw(t, "window")))
 	}
+	if rapid.Bool().Draw(t, "lookAlways") {
+		opts = append(opts, pool.LookEvery(0)) // take finished results early all the time
+	}
 	return opts, ordered
 }
 

@@ -3,6 +3,7 @@ package pool
 import (
 	"fmt"
 	"runtime"
+	"time"
 )
 
 // An Option configures a run of [Run], [Map], [RunSeq2], [RunChan] or [Slice]. Options are
@@ -16,6 +17,7 @@ type options struct {
 	failFast bool
 	repanic  bool
 	maxBatch int
+	look     time.Duration // how often the consumer looks at batches in progress: see handover.go
 }
 
 // chunkSize is how many items the source's reader publishes in one chunk, and so the largest
@@ -23,7 +25,7 @@ type options struct {
 const chunkSize = 256
 
 func newOptions(opts []Option) options {
-	o := options{workers: runtime.GOMAXPROCS(0), maxBatch: chunkSize}
+	o := options{workers: runtime.GOMAXPROCS(0), maxBatch: chunkSize, look: lookEvery}
 	for _, opt := range opts {
 		opt.apply(&o)
 	}

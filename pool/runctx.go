@@ -2,6 +2,7 @@ package pool
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 )
 
@@ -17,8 +18,10 @@ import (
 // what the pool adds to a trivial item; it turns true no later than ctx.Err() would. When the
 // parent can end, done is ctx.Err() itself, exact at once when the parent is cancelled.
 //
-// Writers: first is set once, by the first end, with a CAS; ended is set only by that end,
-// after first and before cancel. Readers: done and cause, on any goroutine.
+// Every ending goes through end, never cancel alone, so that ended is set whenever ctx has
+// ended (ownCtx relies on it). Writers: first is set once, by the first end, with a CAS; ended
+// is set only by that end, after first and before cancel. Readers: done and cause, on any
+// goroutine.
 type runCtx struct {
 	ctx        context.Context
 	cancel     context.CancelCauseFunc
@@ -32,7 +35,36 @@ func (c *runCtx) init(parent context.Context) {
 	c.parent = parent
 	c.ctx, c.cancel = context.WithCancelCause(parent)
 	c.parentEnds = parent.Done() != nil
+	if !c.parentEnds {
+		c.ctx = &ownCtx{Context: c.ctx, ended: &c.ended, done: c.ctx.Done()}
+	}
 }
+
+// ownCtx is the context passed to work funcs when the parent can never end, so that every ending
+// is the run's own: its Err is nil until ended is set, and the inner context's after that, and
+// its Done is the inner context's channel, read once. A work func checks its context often (an
+// fsm.Machine asks for Done once a run and for Err before every stage), and the inner
+// cancelCtx's Err and Done each load an atomic.Value and assert its type, where ownCtx loads
+// one flag or one field. It is the inner context for everything else: Value (so
+// context.Cause, and child contexts, which find the inner cancelCtx and register with it, as for
+// the inner context itself), Deadline, and the order of the ending (ended is set before the
+// cancel, so Err is not nil only once ended is set, as with the inner context alone).
+type ownCtx struct {
+	context.Context
+	ended *atomic.Bool
+	done  <-chan struct{}
+}
+
+func (c *ownCtx) Done() <-chan struct{} { return c.done }
+
+func (c *ownCtx) Err() error {
+	if !c.ended.Load() {
+		return nil
+	}
+	return c.Context.Err()
+}
+
+func (c *ownCtx) String() string { return fmt.Sprint(c.Context) }
 
 // end cancels the context with cause. The first call wins, as with context.CancelCauseFunc; a
 // later one does nothing, so the cause recorded and the context's are the same.

@@ -26,9 +26,9 @@ import (
 func Slice[In, Out any](ctx context.Context, in []In, fn func(context.Context, In) (Out, error), opts ...Option) (out []Out, errs []error) {
 	mustRun("Slice", ctx, "input", true, fn != nil)
 	o := newOptions(opts)
-	s := &slicer[In, Out]{in: in, out: make([]Out, len(in)), fn: fn, failFast: o.failFast}
+	s := &slicer[In, Out]{in: in, out: make([]Out, len(in)), fn: fn, failFast: o.failFast, clock: newClock()}
 	s.init(ctx)
-	defer s.cancel(ErrFinished)
+	defer s.end(ErrFinished) // through end, which sets ended first: see ownCtx
 	for range min(o.workers, len(in)) {
 		s.wg.Go(func() { s.work(&sliceWorker{limit: 1}) }) // owned by Slice, which waits for it
 	}
@@ -53,6 +53,7 @@ type slicer[In, Out any] struct {
 	fn       func(context.Context, In) (Out, error)
 	runCtx   // ctx is passed to fn; it ends when the caller's ends or, with FailFast, at a failure
 	failFast bool
+	clock    clock
 	next     atomic.Int64
 	wg       sync.WaitGroup
 	mu       sync.Mutex
@@ -70,6 +71,7 @@ type sliceWorker struct {
 // over the rest of its claim and goes on.
 func (s *slicer[In, Out]) work(w *sliceWorker) {
 	n := int64(len(s.in))
+	began := s.clock.now() // one clock read a claim: a claim's cost counts as its run's work
 	for {
 		k := int64(w.limit)
 		hi := s.next.Add(k)
@@ -78,9 +80,10 @@ func (s *slicer[In, Out]) work(w *sliceWorker) {
 			return
 		}
 		hi = min(hi, n)
-		began := time.Now()
 		s.run(w, int(lo), int(hi))
-		took := time.Since(began)
+		now := s.clock.now()
+		took := now - began
+		began = now
 		w.per = learnPer(w.per, took, int(hi-lo))
 		w.limit = int(max(1, min(chunkSize, batchTime/w.per)))
 	}

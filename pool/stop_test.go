@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -229,4 +230,32 @@ func TestRunContextCauseAtTheEnd(t *testing.T) {
 	})
 	assert.Equal(t, "pool: the consumer stopped reading results", pool.ErrStopped.Error())
 	assert.Equal(t, "pool: the run finished", pool.ErrFinished.Error())
+}
+
+// The context work funcs get behaves as any context when the run ends it: a context derived
+// from it ends with it, with the run's cause, and an AfterFunc registered on it runs.
+func TestRunContextDerivedEndsWithTheRun(t *testing.T) {
+	for _, parent := range []context.Context{context.Background(), t.Context()} {
+		var kept causeOf
+		var child causeOf
+		after := make(chan struct{})
+		var once sync.Once
+		work := func(ctx context.Context, v int) (int, error) {
+			once.Do(func() {
+				kept.keep(ctx)
+				c, cancel := context.WithCancel(ctx)
+				t.Cleanup(cancel)
+				child.keep(c)
+				context.AfterFunc(ctx, func() { close(after) })
+			})
+			return v, nil
+		}
+		for _, err := range pool.Run(parent, sourceOf(100), work) {
+			require.NoError(t, err)
+		}
+		<-after // the run's context ended, so the AfterFunc ran
+		assert.Equal(t, pool.ErrFinished, kept.cause(t))
+		assert.Equal(t, pool.ErrFinished, child.cause(t), "a derived context ends with the run's cause")
+		assert.ErrorIs(t, (*child.ctx.Load()).Err(), context.Canceled)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -29,6 +30,7 @@ type stressConfig struct {
 	window     int
 	failFast   bool
 	background bool
+	look       time.Duration // how often the consumer looks at batches in progress; 0: the default
 }
 
 // parent is the context the run is given.
@@ -47,6 +49,9 @@ func (c stressConfig) options() []pool.Option {
 	if c.failFast {
 		opts = append(opts, pool.FailFast())
 	}
+	if c.look > 0 {
+		opts = append(opts, pool.LookEvery(c.look-1)) // 1 stands for 0: look whenever there is something
+	}
 	return opts
 }
 
@@ -60,6 +65,7 @@ func drawStress(rng *rand.Rand) stressConfig {
 		window:     1 + rng.IntN(700),
 		failFast:   rng.IntN(3) == 0,
 		background: rng.IntN(2) == 0,
+		look:       []time.Duration{0, 1, 1 + time.Microsecond, 1 + 20*time.Microsecond}[rng.IntN(4)],
 	}
 }
 

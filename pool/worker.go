@@ -1,6 +1,8 @@
 package pool
 
 import (
+	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -14,12 +16,29 @@ import (
 // A batch starts empty and grows with the claims put in it (reserve), up to the worker's most
 // items a batch, so a worker that claims few items (a short run, or many workers over slow
 // items) holds room for few results.
+//
+// While its worker fills it, the consumer may take the finished part of a batch (see
+// handover.go): the fields below owner are how the two share it.
 type batch[T any] struct {
-	base  uint64 // sequence number of the first item
-	n     int    // items claimed into the batch: the results, and in a failed run, items skipped
-	vals  []T
-	errs  []errAt // the results that are errors, by index into vals; usually empty
-	owner chan *batch[T]
+	base   uint64 // sequence number of the first item
+	n      int    // items claimed into the batch: the results, and in a failed run, items skipped
+	vals   []T
+	errs   []errAt // the results that are errors, by index into vals; usually empty; under mu
+	owner  chan *batch[T]
+	worker int // the index of the worker that owns the batch
+
+	// pub is how many results of vals are finished and published: the worker stores it before
+	// it starts each item of the batch but the first; the consumer resets it in emit.
+	pub atomic.Int32
+	// mark is 1 while the batch counts in its run's held: set by the worker when it publishes
+	// results, cleared by the consumer when it has taken them all or delivers the batch.
+	mark atomic.Uint32
+	// mu guards shown and errs, which the worker writes only when it grows the batch or adds
+	// an error, against the consumer's early take. shown is vals as the consumer may read it:
+	// the same backing array, with the capacity that holds every published result.
+	mu    sync.Mutex
+	shown []T
+	taken int // consumer only: the results of the batch it has delivered already
 }
 
 // errAt is the error of the result at index i of a batch.
@@ -40,7 +59,9 @@ func (b *batch[T]) reserve(k, least, limit int) {
 	size := min(limit, max(least, growth*cap(b.vals)))
 	vals := make([]T, len(b.vals), max(len(b.vals)+k, size))
 	copy(vals, b.vals)
-	b.vals = vals
+	b.mu.Lock()
+	b.vals, b.shown = vals, vals
+	b.mu.Unlock()
 }
 
 // growth is how many times larger a batch grows when a claim does not fit.
@@ -63,7 +84,9 @@ func firstResults[T any]() int {
 
 // add appends a failed item's result.
 func (b *batch[T]) add(v T, err error) {
+	b.mu.Lock()
 	b.errs = append(b.errs, errAt{i: len(b.vals), err: err})
+	b.mu.Unlock()
 	b.vals = append(b.vals, v)
 }
 
@@ -74,7 +97,14 @@ func (b *batch[T]) add(v T, err error) {
 const batchTime = 20 * time.Microsecond
 
 type worker[In, Out any] struct {
-	r     *run[In, Out]
+	r *run[In, Out]
+	// cur is the batch the worker is filling, nil between batches: the consumer looks at it to
+	// take the finished part of a batch held up by a long item (see handover.go).
+	cur atomic.Pointer[batch[Out]]
+	// sent counts the batches the worker has sent; the consumer counts those it received, and
+	// takes early from the worker's batch in progress only when it has every batch sent before,
+	// so that in an unordered run a worker's results still come in the order it finished them.
+	sent  atomic.Uint64
 	free  chan *batch[Out]
 	max   int           // most items in one batch
 	least int           // results a batch has room for at first: see firstBatch
@@ -90,13 +120,13 @@ type resumePoint[In, Out any] struct {
 	b            *batch[Out]
 	c            *chunk[In]
 	lo, next, hi int
-	began        time.Time
+	began        time.Duration
 }
 
-func newWorker[In, Out any](r *run[In, Out]) *worker[In, Out] {
+func newWorker[In, Out any](r *run[In, Out], i int) *worker[In, Out] {
 	w := &worker[In, Out]{r: r, free: make(chan *batch[Out], 2), max: r.o.claimLimit(), limit: 1, least: firstResults[Out]()}
 	for range cap(w.free) {
-		w.free <- &batch[Out]{owner: w.free}
+		w.free <- &batch[Out]{owner: w.free, worker: i}
 	}
 	return w
 }
@@ -153,9 +183,9 @@ func (w *worker[In, Out]) serve() {
 			}
 			continue
 		}
-		b.base = c.base + uint64(lo)
 		b.reserve(hi-lo, w.least, w.max)
-		began := time.Now()
+		w.open(b, c.base+uint64(lo))
+		began := r.clock.now()
 		w.process(b, c, lo, lo, hi)
 		if !w.fill(b, c, lo, hi, began) {
 			return
@@ -168,12 +198,13 @@ func (w *worker[In, Out]) serve() {
 // an unordered run), claims and processes them too, so that a worker that keeps finding a few
 // items at a time still hands its results over in full batches. It never waits for items. It
 // hands b over and reports false when the run stopped.
-func (w *worker[In, Out]) fill(b *batch[Out], c *chunk[In], lo, hi int, began time.Time) bool {
+func (w *worker[In, Out]) fill(b *batch[Out], c *chunk[In], lo, hi int, began time.Duration) bool {
 	r := w.r
 	for {
 		b.n += hi - lo
 		r.feed.release(c, hi-lo)
-		took := time.Since(began)
+		now := r.clock.now()
+		took := now - began
 		w.learn(took, hi-lo)
 		if b.n >= w.max || took >= batchTime {
 			break
@@ -202,10 +233,11 @@ func (w *worker[In, Out]) fill(b *batch[Out], c *chunk[In], lo, hi int, began ti
 				r.feed.release(c, hi-lo)
 				return false
 			}
-			b.base = c.base + uint64(lo)
+			w.open(b, c.base+uint64(lo))
+			now = r.clock.now() // w.batch may have waited for the consumer: not the items' time
 		}
 		b.reserve(hi-lo, w.least, w.max)
-		began = time.Now()
+		began = now // the claim's own cost counts as the next run's work: one clock read a claim
 		w.process(b, c, lo, lo, hi)
 	}
 	return w.send(b)
@@ -247,7 +279,18 @@ func (w *worker[In, Out]) batch() (*batch[Out], bool) {
 	}
 }
 
+// open makes b, whose first item is base, the batch the worker fills: from now on the consumer
+// may take its published results early.
+func (w *worker[In, Out]) open(b *batch[Out], base uint64) {
+	b.base = base
+	w.cur.Store(b) // after base: the consumer reads base once it has loaded cur
+}
+
+// send hands b over to the consumer. b stops being the batch the worker fills first, so the
+// consumer, once it has received b, never finds it in cur again before the worker reopens it.
 func (w *worker[In, Out]) send(b *batch[Out]) bool {
+	w.cur.Store(nil)
+	w.sent.Add(1) // before the send, and before the next batch is stored in cur
 	select {
 	case w.r.out <- b:
 		return true
@@ -282,7 +325,7 @@ func (w *worker[In, Out]) processFrom(b *batch[Out], c *chunk[In], lo, i, hi int
 		w.failedItem(b, c.items[j], err)
 		next = j + 1
 		if err == panics.ErrGoexit {
-			w.resume = resumePoint[In, Out]{b: b, c: c, lo: lo, next: next, hi: hi, began: time.Now()}
+			w.resume = resumePoint[In, Out]{b: b, c: c, lo: lo, next: next, hi: hi, began: w.r.clock.now()}
 		}
 	}()
 	if w.r.o.failFast {
@@ -306,9 +349,18 @@ func (w *worker[In, Out]) gated(b *batch[Out], vs []In) {
 // items runs the work func on each of vs into b, in order, or gives an item the cause as its
 // error once the run's context has ended (see runCtx): no item starts after that. This is the
 // one place the work func is called, and the loop has no call per item but the work func's.
+// Before each item but a batch's first, it publishes the results before it (one atomic store),
+// so that an item that runs long does not hold them back (see handover.go).
 func (w *worker[In, Out]) items(b *batch[Out], vs []In) {
 	r := w.r
 	for _, v := range vs {
+		if k := len(b.vals); k > 0 {
+			// Publish the results before v: if v runs long, the consumer takes them early.
+			b.pub.Store(int32(k))
+			if b.mark.Load() == 0 {
+				r.hold(&b.mark)
+			}
+		}
 		if r.done() {
 			w.skip(b, v)
 			continue
