@@ -91,24 +91,37 @@ func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped, others bool) 
 	// An expired item is failed in the batch and does not start: it does not count towards k, so
 	// that under overload a worker sheds a run of expired items in one claim (at most
 	// maxQuantum beyond k) rather than one claim each.
+	// At the edge of its MaxWait (see atEdge), a plain group sheds its expired front and then
+	// serves its newest items first.
+	lifo := check && g.atEdge(&now)
 	for live := 0; live < k && g.st.pending.len() > 0 && len(b.idx) < k+maxQuantum; {
-		i := g.st.pending.pop()
-		s := &g.st.slots[i]
-		b.idx = append(b.idx, i)
-		b.ins = append(b.ins, s.in)
-		var err error
-		if check {
-			err = g.expired(s, &now)
-		}
-		if err != nil {
-			b.skipped++
-			if s.tries == 0 {
-				b.expired++
+		if !lifo { // the hot path, written out
+			i := g.st.pending.pop()
+			s := &g.st.slots[i]
+			b.idx = append(b.idx, i)
+			b.ins = append(b.ins, s.in)
+			var err error
+			if check {
+				err = g.expired(s, &now)
 			}
-		} else {
+			if err != nil {
+				b.skipped++
+				if s.tries == 0 {
+					b.expired++
+				}
+			} else {
+				live++
+			}
+			b.errs = append(b.errs, err)
+			continue
+		}
+		if err := g.expired(&g.st.slots[g.st.pending.peek()], &now); err != nil {
+			g.add(b, g.st.pending.pop(), err)
+			continue
+		}
+		if g.claimItem(b, g.st.pending.popBack(), check, &now) {
 			live++
 		}
-		b.errs = append(b.errs, err)
 	}
 	k = len(b.idx)
 	// Every item's out is written before publish reads it: the work func's result, or nothing
@@ -123,6 +136,32 @@ func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped, others bool) 
 		g.charge(b)
 	}
 	return true, g.enqueue()
+}
+
+// claimItem puts the item of slot i, just taken from the pending queue, in the batch b: to run, or
+// failed without running if it must not start (checked if check, see expire.go). It reports
+// whether the item runs. g.mu is held.
+func (g *MapGroup[K, In, Out]) claimItem(b *batch[K, In, Out], i int, check bool, now *int64) bool {
+	var err error
+	if check {
+		err = g.expired(&g.st.slots[i], now)
+	}
+	g.add(b, i, err)
+	return err == nil
+}
+
+// add puts the item of slot i in the batch b, with err if it fails without running. g.mu is held.
+func (g *MapGroup[K, In, Out]) add(b *batch[K, In, Out], i int, err error) {
+	s := &g.st.slots[i]
+	b.idx = append(b.idx, i)
+	b.ins = append(b.ins, s.in)
+	b.errs = append(b.errs, err)
+	if err != nil {
+		b.skipped++
+		if s.tries == 0 {
+			b.expired++
+		}
+	}
 }
 
 // run processes the batch with no lock held. An item whose group's context has ended is not run:
