@@ -20,6 +20,15 @@ type ShedRun struct {
 	// Served holds the latency of every item served (its work func ran), from the time it was
 	// scheduled to arrive to the time its result was read, sorted.
 	Served []time.Duration
+	// Waited holds, for every item served, the time from its scheduled arrival to the start of
+	// its work func, sorted: what MaxWait bounds, plus the generator's lag (Lags).
+	Waited []time.Duration
+	// Sojourns holds, for every item served, the time from its submission (TrySubmit) to its
+	// result read, sorted: the latency without the generator's lag.
+	Sojourns []time.Duration
+	// Lags holds, for every arrival, how late the load generator submitted it: the time from
+	// its scheduled arrival to its TrySubmit, sorted.
+	Lags []time.Duration
 	// Expired is how many items failed with group.ErrExpired without being run.
 	Expired int
 	// Elapsed is the time from the start of the schedule to the last result.
@@ -45,10 +54,18 @@ func CPUFor(service time.Duration) func(context.Context, int) (int, error) {
 // k % OpenLoopConns when it is due, without waiting (each group's window holds all of its
 // arrivals), and one goroutine a group reads its results. Unlike [OpenLoop], a connection does
 // not wait for a reply before it sends its next request: requests queue in the router, which is
-// where a queue-wait deadline acts. ShedLoad returns the served items' latencies and the count
-// of expired items, and an error if any item failed otherwise or was lost.
+// where a queue-wait deadline acts. ShedLoad returns the served items' latencies, when they
+// started and how late the generator was, and the count of expired items, and an error if any
+// item failed otherwise or was lost.
 func ShedLoad(service time.Duration, workers int, sched []time.Duration, maxWait time.Duration) (ShedRun, error) {
-	r := group.New[int](CPUFor(service), group.Workers(workers))
+	cpu := CPUFor(service)
+	var start time.Time // set before the first submission, so before any work func reads it
+	began := make([]time.Duration, len(sched))
+	work := func(ctx context.Context, a int) (int, error) {
+		began[a] = time.Since(start) // read once the reader has the result
+		return cpu(ctx, a)
+	}
+	r := group.New[int](work, group.Workers(workers))
 	defer r.Shutdown(context.Background())
 	window := min(group.MaxWindow, len(sched)/OpenLoopConns+1)
 	gs := make([]*group.Group[int, int], OpenLoopConns)
@@ -67,7 +84,7 @@ func ShedLoad(service time.Duration, workers int, sched []time.Duration, maxWait
 	var expired atomic.Int64
 	errs := make([]error, len(gs))
 	var readers sync.WaitGroup
-	start := time.Now()
+	start = time.Now()
 	var last atomic.Int64 // the last result, from start
 	for c, g := range gs {
 		readers.Go(func() {
@@ -87,27 +104,34 @@ func ShedLoad(service time.Duration, workers int, sched []time.Duration, maxWait
 			}
 		})
 	}
-	errs = append(errs, generate(sched, start, gs))
+	lags := make([]time.Duration, len(sched))
+	errs = append(errs, generate(sched, start, gs, lags))
 	for _, g := range gs {
 		g.Close()
 	}
 	readers.Wait()
-	run := ShedRun{Expired: int(expired.Load()), Elapsed: time.Duration(last.Load())}
+	run := ShedRun{Lags: lags, Expired: int(expired.Load()), Elapsed: time.Duration(last.Load())}
 	for a, l := range lat {
 		switch {
 		case l > 0:
 			run.Served = append(run.Served, l)
+			run.Waited = append(run.Waited, began[a]-sched[a])
+			run.Sojourns = append(run.Sojourns, l-lags[a])
 		case l == 0:
 			errs = append(errs, fmt.Errorf("bench: ShedLoad: arrival %d has no result", a))
 		}
 	}
 	slices.Sort(run.Served)
+	slices.Sort(run.Waited)
+	slices.Sort(run.Sojourns)
+	slices.Sort(run.Lags)
 	return run, errors.Join(errs...)
 }
 
 // generate submits each arrival of sched to its group when it is due, pacing itself as the
-// open-loop benchmark's load generator does (see pacer).
-func generate(sched []time.Duration, start time.Time, gs []*group.Group[int, int]) error {
+// open-loop benchmark's load generator does (see pacer), and records in lags how late it
+// submitted each.
+func generate(sched []time.Duration, start time.Time, gs []*group.Group[int, int], lags []time.Duration) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	preciseSleeps()
@@ -118,6 +142,7 @@ func generate(sched []time.Duration, start time.Time, gs []*group.Group[int, int
 			continue
 		}
 		for ; a < len(sched) && sched[a] <= now; a++ {
+			lags[a] = time.Since(start) - sched[a]
 			if err := gs[a%len(gs)].TrySubmit(a); err != nil {
 				return fmt.Errorf("bench: ShedLoad: arrival %d: %w", a, err)
 			}

@@ -42,6 +42,16 @@
 // panic that its caller recovers: the results it had taken and not yet been given go back to the
 // group, and the next range gets them.
 //
+// A finished result is never held back by a batch-mate: a worker runs a batch of a group's items
+// one after another and hands their results over when the batch ends, and while a batch runs, a
+// reader that finds no result ready waits at most 500 us for it, then takes the results of the
+// batch's items that have finished itself. So a result reaches its reader within about 500 us of
+// its item finishing even while a later item of its batch blocks, or never returns
+// (TestFinishedResultIsNotHeldBehindABlockedBatchMate); in an [Ordered] group, a result still
+// waits for every result before it in order. The items of a batch after one that blocks have not
+// started, and wait for it: a work func that may block for long is best given a router of more
+// workers than such items, or a [Serial] group, whose batches are one item.
+//
 // # Windows and isolation
 //
 // A group's window ([Window], default [DefaultWindow]) bounds its items submitted and not yet
@@ -103,7 +113,10 @@
 // before a worker starts it never starts, and its error wraps ErrExpired and the context's cause.
 // Items are checked when a worker takes them from the queue; an item that passes starts within
 // its batch's time (about 20 us of work). An expired item is a failure like any other: it ends a
-// [FailFast] group.
+// [FailFast] group. Once the oldest queued item of a group with a MaxWait has waited more than
+// half of it, a worker sheds the group's expired items and serves its newest items first
+// (neither [Ordered] nor [Serial] groups, which keep their order): under overload the items
+// served are fresh ones, not ones that have waited about d, and the old ones expire.
 //
 // # Retries that free the worker
 //

@@ -41,7 +41,9 @@ func (e *ExpiredError) Unwrap() []error {
 // submission fails with an *[ExpiredError] wrapping [ErrExpired] and the time it waited, and its
 // work func is never called; [Stats] counts it in Expired (and Failed). An item is checked when
 // a worker takes it from the group's queue, and then starts within its batch's time (about 20 us
-// of work); an expired item's result comes when a worker reaches the group. A retried item
+// of work); an expired item's result comes when a worker reaches the group. Once the group's
+// oldest queued item has waited more than d/2, a worker sheds the expired ones and takes the
+// newest first, unless the group is [Ordered] or [Serial]. A retried item
 // ([Retry]) has started: MaxWait does not apply to it again. d of 0 (the default) sets no limit.
 // MaxWait panics if d is negative.
 func MaxWait(d time.Duration) GroupOption {
@@ -91,3 +93,23 @@ func (g *MapGroup[K, In, Out]) expired(s *slot[In, Out], now *int64) error {
 
 // now is the router's clock: monotonic nanoseconds since it started.
 func (r *MapRouter[K, In, Out]) now() int64 { return int64(time.Since(r.epoch)) + 1 }
+
+// atEdge reports whether g serves its newest items first: a plain group (neither ordered nor
+// serial) with a MaxWait whose oldest pending item has waited more than half of it. Under
+// overload, a FIFO queue at the edge of its MaxWait serves only items that have waited about
+// MaxWait, and sheds the others once they pass it; serving the newest first then serves items
+// that have hardly waited, and lets the old ones expire (adaptive LIFO). now is read once a
+// claim (see expired). g.mu is held.
+func (g *MapGroup[K, In, Out]) atEdge(now *int64) bool {
+	if g.o.maxWait == 0 || g.o.ordered || g.o.serial {
+		return false
+	}
+	s := &g.st.slots[g.st.pending.peek()]
+	if s.tries > 0 {
+		return false // a retry: MaxWait no longer applies to it
+	}
+	if *now == 0 {
+		*now = g.r.now()
+	}
+	return time.Duration(*now-s.at) > g.o.maxWait/2
+}

@@ -139,3 +139,58 @@ func TestMaxWaitPanicsWhenNegative(t *testing.T) {
 	assert.PanicsWithValue(t, "group: MaxWait(-1ms): must not be negative", func() { group.MaxWait(-time.Millisecond) })
 	assert.True(t, errors.Is(&group.ExpiredError{}, group.ErrExpired))
 }
+
+// A group with a MaxWait whose oldest queued item has waited more than half of it serves its
+// newest items first, and the old ones expire: under overload the items served are the fresh
+// ones, which then wait far less than MaxWait, instead of every item served having waited about
+// MaxWait. One worker is held while items 0 to 3 wait 7 ms and items 4 to 7 wait 1 ms (MaxWait
+// 10 ms): the newest run first. An ordered or serial group keeps its order.
+func TestMaxWaitServesTheNewestFirstAtTheEdge(t *testing.T) {
+	for _, mode := range []string{"plain", "ordered"} {
+		t.Run(mode, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { newestFirst(t, mode) })
+		})
+	}
+}
+
+func newestFirst(t *testing.T, mode string) {
+	release := make(chan struct{})
+	var order []int
+	first := true
+	work := func(_ context.Context, v int) (int, error) {
+		if first {
+			first = false
+			<-release
+			return v, nil
+		}
+		order = append(order, v) // one worker: no race
+		return v, nil
+	}
+	r := group.New[string](work, group.Workers(1))
+	defer func() { require.NoError(t, r.Shutdown(t.Context())) }()
+	opts := []group.GroupOption{group.MaxWait(10 * time.Millisecond)}
+	if mode == "ordered" {
+		opts = append(opts, group.Ordered())
+	}
+	g, err := r.Open(t.Context(), "g", opts...)
+	require.NoError(t, err)
+	require.NoError(t, g.Submit(t.Context(), -1)) // holds the worker
+	synctest.Wait()
+	for i := range 8 {
+		if i == 4 {
+			time.Sleep(6 * time.Millisecond)
+		}
+		require.NoError(t, g.Submit(t.Context(), i))
+	}
+	time.Sleep(time.Millisecond)
+	close(release)
+	g.Close()
+	for _, err := range g.Results() {
+		assert.NoError(t, err)
+	}
+	want := []int{0, 1, 2, 3, 4, 5, 6, 7}
+	if mode == "plain" {
+		want = []int{7, 6, 5, 4, 3, 2, 1, 0}
+	}
+	assert.Equal(t, want, order)
+}

@@ -45,6 +45,10 @@ type MapGroup[K comparable, In, Out any] struct {
 	waiting  []waiting
 	timer    *time.Timer
 	timerDue int64
+	// batches are the batches of the group being run, and rescueTimer bounds a reader's wait
+	// for them (rescue.go).
+	batches     []*batch[K, In, Out]
+	rescueTimer *time.Timer
 
 	// The channels below are made on first need, under mu, so that an idle group holds none:
 	// closedCh and space when a submitter must wait, notify when the reader must, idleCh when

@@ -134,15 +134,3 @@ func (g *MapGroup[K, In, Out]) maybeRepanic(err error) {
 		panic(pe)
 	}
 }
-
-// wait blocks the reader until a worker has published results or the group is finished. The
-// worker that publishes does not yield its processor to the woken reader: the reader runs when
-// the worker next yields (every few batches) or blocks, which measured better than a yield a
-// batch, above all with many readers (BenchmarkRequestResponse at 1024 clients: 57% more round
-// trips a second).
-func (g *MapGroup[K, In, Out]) wait() {
-	g.mu.Lock()
-	notify := g.notify // made by take before it found nothing
-	g.mu.Unlock()
-	<-notify
-}

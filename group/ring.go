@@ -24,6 +24,12 @@ func (r *ring) pushFront(i int) {
 
 func (r *ring) peek() int { return r.buf[r.head] }
 
+// popBack removes and returns the index pushed last.
+func (r *ring) popBack() int {
+	r.size--
+	return r.buf[(r.head+r.size)%len(r.buf)]
+}
+
 func (r *ring) pop() int {
 	i := r.buf[r.head]
 	r.head = (r.head + 1) % len(r.buf)

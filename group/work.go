@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/stagecoach-go/stagecoach/internal/panics"
@@ -26,6 +27,12 @@ type batch[K comparable, In, Out any] struct {
 	expired  int // items of the batch that expired before they started (expire.go)
 	skipped  int // items of the batch failed before they ran: the expired, and retries given up
 	n        int // batches run by this worker, to yield every yieldEvery
+	// done is how many of the batch's items are finished (their outs and errs final): stored by
+	// the worker before it starts each item, so that the group's reader can take the finished
+	// part of a batch that runs long (rescue.go). from is how many a reader has so taken: under
+	// the group's mu. Invariant: from <= done <= pos.
+	done atomic.Int32
+	from int
 }
 
 // timeEvery: one batch of a group in this many is timed, to keep clock reads off the hot path.
@@ -84,35 +91,77 @@ func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped, others bool) 
 	// An expired item is failed in the batch and does not start: it does not count towards k, so
 	// that under overload a worker sheds a run of expired items in one claim (at most
 	// maxQuantum beyond k) rather than one claim each.
+	// At the edge of its MaxWait (see atEdge), a plain group sheds its expired front and then
+	// serves its newest items first.
+	lifo := check && g.atEdge(&now)
 	for live := 0; live < k && g.st.pending.len() > 0 && len(b.idx) < k+maxQuantum; {
-		i := g.st.pending.pop()
-		s := &g.st.slots[i]
-		b.idx = append(b.idx, i)
-		b.ins = append(b.ins, s.in)
-		var err error
-		if check {
-			err = g.expired(s, &now)
-		}
-		if err != nil {
-			b.skipped++
-			if s.tries == 0 {
-				b.expired++
+		if !lifo { // the hot path, written out
+			i := g.st.pending.pop()
+			s := &g.st.slots[i]
+			b.idx = append(b.idx, i)
+			b.ins = append(b.ins, s.in)
+			var err error
+			if check {
+				err = g.expired(s, &now)
 			}
-		} else {
+			if err != nil {
+				b.skipped++
+				if s.tries == 0 {
+					b.expired++
+				}
+			} else {
+				live++
+			}
+			b.errs = append(b.errs, err)
+			continue
+		}
+		if err := g.expired(&g.st.slots[g.st.pending.peek()], &now); err != nil {
+			g.add(b, g.st.pending.pop(), err)
+			continue
+		}
+		if g.claimItem(b, g.st.pending.popBack(), check, &now) {
 			live++
 		}
-		b.errs = append(b.errs, err)
 	}
 	k = len(b.idx)
 	// Every item's out is written before publish reads it: the work func's result, or nothing
 	// for an item that failed (publish makes its result from its item).
 	b.outs = slices.Grow(b.outs[:0], k)[:k]
+	b.done.Store(0)
+	b.from = 0
+	g.batches = append(g.batches, b)
 	g.running += k
 	g.count(k, 0, 0)
 	if b.weighted = weighted; weighted {
 		g.charge(b)
 	}
 	return true, g.enqueue()
+}
+
+// claimItem puts the item of slot i, just taken from the pending queue, in the batch b: to run, or
+// failed without running if it must not start (checked if check, see expire.go). It reports
+// whether the item runs. g.mu is held.
+func (g *MapGroup[K, In, Out]) claimItem(b *batch[K, In, Out], i int, check bool, now *int64) bool {
+	var err error
+	if check {
+		err = g.expired(&g.st.slots[i], now)
+	}
+	g.add(b, i, err)
+	return err == nil
+}
+
+// add puts the item of slot i in the batch b, with err if it fails without running. g.mu is held.
+func (g *MapGroup[K, In, Out]) add(b *batch[K, In, Out], i int, err error) {
+	s := &g.st.slots[i]
+	b.idx = append(b.idx, i)
+	b.ins = append(b.ins, s.in)
+	b.errs = append(b.errs, err)
+	if err != nil {
+		b.skipped++
+		if s.tries == 0 {
+			b.expired++
+		}
+	}
 }
 
 // run processes the batch with no lock held. An item whose group's context has ended is not run:
@@ -157,7 +206,8 @@ func (g *MapGroup[K, In, Out]) runSome(b *batch[K, In, Out]) {
 		g.failed(b, panics.New(p))
 	}()
 	for b.pos < len(b.ins) {
-		if b.errs[b.pos] != nil { // expired: it does not start
+		b.done.Store(int32(b.pos)) // the items before it are finished: see rescue.go
+		if b.errs[b.pos] != nil {  // expired: it does not start
 			b.pos++
 			continue
 		}
@@ -217,39 +267,19 @@ func (g *MapGroup[K, In, Out]) endedErr() error {
 // publish stores the batch's results in their slots for the reader, and learns from its timing.
 // A fail-fast group's first failure fails the group.
 func (g *MapGroup[K, In, Out]) publish(b *batch[K, In, Out]) {
-	failed, retried := 0, 0
-	var first error
 	var now int64 // read once, if an item is retried
 	g.mu.Lock()
-	for j, i := range b.idx {
-		s := &g.st.slots[i]
-		err := b.errs[j]
-		if err == nil {
-			s.out = b.outs[j]
-			g.finish(i)
-			continue
-		}
-		again, err := g.retry(s, i, err, &now)
-		if again { // back to wait out its backoff: not finished
-			retried++
-			continue
-		}
-		failed++
-		first = cmpOr(first, err)
-		s.out, s.err = g.result(b.ins[j], err)
-		g.finish(i)
-	}
-	g.running -= len(b.idx)
+	g.unlist(b)
+	n := len(b.idx) - b.from // the items a reader has not taken (rescue.go)
+	failed, retried, first := g.finishItems(b, b.from, len(b.idx), &now)
+	g.running -= n
 	if ran := len(b.idx) - b.skipped; b.took >= 0 && ran > 0 {
 		g.learn(b.took, ran)
 	}
 	if b.expired > 0 {
 		g.stats.expired.Add(int64(b.expired))
 	}
-	if retried > 0 {
-		g.stats.retried.Add(int64(retried))
-		g.stats.started.Add(-int64(retried)) // queued again
-	}
+	g.countRetried(retried)
 	if b.weighted {
 		g.settle(b)
 	}
@@ -259,7 +289,7 @@ func (g *MapGroup[K, In, Out]) publish(b *batch[K, In, Out]) {
 	}
 	queue := g.enqueue()
 	idle := g.idle()
-	g.count(0, len(b.idx)-failed-retried, failed) // before the reader can see the results
+	g.count(0, n-failed-retried, failed) // before the reader can see the results
 	signal(g.notify)
 	g.mu.Unlock()
 	b.g = nil
@@ -271,6 +301,41 @@ func (g *MapGroup[K, In, Out]) publish(b *batch[K, In, Out]) {
 	}
 	if idle {
 		g.r.retire(g)
+	}
+}
+
+// finishItems makes the results of b's items from j0 up to j1 ready for the reader: the work
+// func's value, or the item with its error; an item its Retry policy sends back to wait out a
+// backoff is not finished. It returns how many failed and how many were sent back, and the first
+// failure. g.mu is held.
+func (g *MapGroup[K, In, Out]) finishItems(b *batch[K, In, Out], j0, j1 int, now *int64) (failed, retried int, first error) {
+	for j := j0; j < j1; j++ {
+		i := b.idx[j]
+		s := &g.st.slots[i]
+		err := b.errs[j]
+		if err == nil {
+			s.out = b.outs[j]
+			g.finish(i)
+			continue
+		}
+		again, err := g.retry(s, i, err, now)
+		if again { // back to wait out its backoff: not finished
+			retried++
+			continue
+		}
+		failed++
+		first = cmpOr(first, err)
+		s.out, s.err = g.result(b.ins[j], err)
+		g.finish(i)
+	}
+	return failed, retried, first
+}
+
+// countRetried counts items sent back to wait for a retry: no longer started.
+func (g *MapGroup[K, In, Out]) countRetried(retried int) {
+	if retried > 0 {
+		g.stats.retried.Add(int64(retried))
+		g.stats.started.Add(-int64(retried)) // queued again
 	}
 }
 
