@@ -131,12 +131,22 @@ func checkItemErr(t *testing.T, key string, q request, out reply, err error) {
 // A fail-fast MapRouter group's items that did not start after its first failure carry each its
 // own item, not the failing one's.
 func TestMapRouterFailFastItemsCarryTheirOwnItem(t *testing.T) {
-	r := newMapRouter(t, group.Workers(1))
+	// Request 5 holds the one worker until all four are submitted: without it request 1 could
+	// fail before 6 and 7 are in, and their Submit would be refused instead.
+	submitted := make(chan struct{})
+	r := group.Map[string](func(ctx context.Context, q request) (reply, error) {
+		if q.id == 5 {
+			<-submitted
+		}
+		return answer(ctx, q)
+	}, group.Workers(1))
+	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
 	g, err := r.Open(t.Context(), "ff", group.FailFast(), group.Serial())
 	require.NoError(t, err)
 	for _, id := range []int{5, 1, 6, 7} {
 		require.NoError(t, g.Submit(t.Context(), request{id}))
 	}
+	close(submitted)
 	g.Close()
 	var items []request
 	var errs []error
