@@ -79,10 +79,12 @@ func (g *MapGroup[K, In, Out]) expired(s *slot[In, Out], now *int64) error {
 		*now = g.r.now()
 	}
 	waited := time.Duration(*now - s.at)
-	if s.ctx != nil && s.ctx.Err() != nil && s.tries > 0 {
-		return &AttemptsError{Attempts: int(s.tries), Err: context.Cause(s.ctx)}
-	}
+	// ctx.Err is read once: read twice, a deadline passing between the reads made a retried item
+	// (one that has run) fail as expired, which says it never ran.
 	if s.ctx != nil && s.ctx.Err() != nil {
+		if s.tries > 0 {
+			return &AttemptsError{Attempts: int(s.tries), Err: context.Cause(s.ctx)}
+		}
 		return &ExpiredError{Waited: waited, Cause: context.Cause(s.ctx)}
 	}
 	if g.o.maxWait > 0 && s.tries == 0 && waited > g.o.maxWait {

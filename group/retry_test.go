@@ -205,3 +205,64 @@ func TestRetryBadPolicyPanics(t *testing.T) {
 	assert.True(t, group.IsRetryable(group.Retryable(errBoom)))
 	assert.False(t, group.IsRetryable(errBoom))
 }
+
+// A retried item whose submitting context ends as a worker takes it again fails with an
+// *AttemptsError naming the attempts it made, never as expired (which says it never ran). The
+// deadlines are drawn around the backoffs so that many end just as a retry is taken: in real
+// time, since the race is between the deadline and the worker's check.
+func TestRetryEndedContextIsNotExpiry(t *testing.T) {
+	const rounds, items, fails = 20, 100, 3
+	var mu sync.Mutex
+	runs := map[int]int{}
+	work := func(_ context.Context, v int) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		runs[v]++
+		if runs[v] <= fails {
+			return v, group.Retryable(errTransient)
+		}
+		return v, nil
+	}
+	r := group.New[int](work, group.Workers(1))
+	defer func() { require.NoError(t, r.Shutdown(t.Context())) }()
+	policy := group.RetryPolicy{Attempts: fails + 1, Backoff: 20 * time.Microsecond, MaxBackoff: 200 * time.Microsecond}
+	for round := range rounds {
+		g, err := r.Open(t.Context(), round, group.Ordered(), group.Retry(policy), group.Window(items))
+		require.NoError(t, err)
+		var cancels []context.CancelFunc
+		accepted := 0
+		for i := range items {
+			ctx, cancel := context.WithTimeout(t.Context(), time.Duration(100+10*i)*time.Microsecond)
+			cancels = append(cancels, cancel)
+			if err := g.Submit(ctx, round*items+i); err != nil {
+				require.ErrorIs(t, err, context.DeadlineExceeded, "refused only when its deadline has passed")
+				continue
+			}
+			accepted++
+		}
+		g.Close()
+		got := 0
+		for v, err := range g.Results() {
+			got++
+			mu.Lock()
+			n := runs[v]
+			mu.Unlock()
+			var ae *group.AttemptsError
+			switch {
+			case err == nil:
+				assert.Equal(t, fails+1, n, "item %d succeeded", v)
+			case errors.Is(err, group.ErrExpired):
+				assert.Zero(t, n, "item %d expired after it ran: %v", v, err)
+			case errors.As(err, &ae):
+				assert.Equal(t, n, ae.Attempts, "item %d: %v", v, err)
+				assert.ErrorIs(t, err, context.DeadlineExceeded)
+			default:
+				t.Errorf("item %d: unexpected error %v", v, err)
+			}
+		}
+		assert.Equal(t, accepted, got, "one result an accepted item")
+		for _, cancel := range cancels {
+			cancel()
+		}
+	}
+}
