@@ -214,20 +214,5 @@ func FlakyW4(w Workload, n int, backoff time.Duration, retry bool) error {
 	if err != nil {
 		return err
 	}
-	submitted := make(chan error, 1)
-	go func() {
-		defer g.Close()
-		for it := range w.Source(0) {
-			if err := g.Submit(context.Background(), it); err != nil {
-				submitted <- err
-				return
-			}
-		}
-		submitted <- nil
-	}()
-	k := w.NewSink(0)
-	for it, err := range g.Results() {
-		k.Add(it, err)
-	}
-	return errors.Join(<-submitted, k.Err())
+	return streamThrough(w, g)
 }

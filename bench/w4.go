@@ -138,6 +138,12 @@ func GroupN(w Workload, n int) error {
 	if err != nil {
 		return err
 	}
+	return streamThrough(w, g)
+}
+
+// streamThrough runs stream 0 of w through the group g: one goroutine submits while this one
+// reads the results into w's sink, which checks them. It closes g.
+func streamThrough(w Workload, g *group.Group[int, Item]) error {
 	submitted := make(chan error, 1)
 	go func() {
 		defer g.Close()
