@@ -158,6 +158,12 @@ func (d *Delay) clock() {
 			case <-d.kick:
 				continue
 			case <-d.stop:
+				// A Wait that queued just before Stop may not have kicked the clock yet, or its
+				// kick lost the race with stop: wake whatever is queued. Wait checks stop under
+				// mu and Stop closes it under mu, so no slot is queued after this.
+				for _, s := range d.takeDue(due[:0]) {
+					close(s.ch)
+				}
 				return
 			}
 		}

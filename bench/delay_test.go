@@ -72,6 +72,26 @@ func TestDelayStopReleasesWaiters(t *testing.T) {
 	d.Stop()
 }
 
+// Stop wakes a waiter that has queued but not yet kicked the clock, however the two interleave: the
+// clock, idle on an empty queue, must not take Stop for "nothing left to wake" (CI once hung here).
+func TestDelayStopRacingAFirstWait(t *testing.T) {
+	for range 300 {
+		d := bench.NewDelay(time.Hour)
+		waiting := make(chan error, 1)
+		go func() { waiting <- d.Wait(context.Background()) }()
+		for d.Queued() == 0 {
+			runtime.Gosched()
+		}
+		d.Stop()
+		select {
+		case err := <-waiting:
+			require.NoError(t, err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("Stop returned and left a queued waiter waiting")
+		}
+	}
+}
+
 func TestNewDelayPanicsOnABadWait(t *testing.T) {
 	assert.PanicsWithValue(t, "bench: a delay's wait must be positive, got 0s", func() { bench.NewDelay(0) })
 }
