@@ -280,14 +280,20 @@ func (r *MapRouter[K, In, Out]) next(b *batch[K, In, Out]) *MapGroup[K, In, Out]
 			r.mu.Unlock()
 			g.mu.Lock()
 			claimed, requeue := g.claim(b, false, others)
-			more := !requeue && g.queued && g.pending() > 0
+			stays := !requeue && g.queued
 			g.mu.Unlock()
 			switch {
 			case requeue:
 				r.schedule(g)
-			case claimed && more:
-				// g stayed in the queue with more to hand out: pass on the wake-up this worker
-				// may have taken, as a worker that puts its group back does.
+			case claimed && stays:
+				// g stayed in the queue: pass on the wake-up this worker may have taken, as a
+				// worker that puts its group back does, even when g has nothing more to hand out
+				// now. A submitter that finds g queued does not wake anyone, so without it an item
+				// submitted next sat in the queue while every other worker slept, for good when
+				// the running items wait on each other (CI hung once so in the fairness test). The
+				// worker woken for nothing takes g out of the queue, and the next Submit schedules
+				// it again. Invariant: while g is in the queue, a wake-up is owed to it or some
+				// worker that will look at the queue is awake.
 				r.wakeOne()
 			}
 			if claimed {
