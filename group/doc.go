@@ -160,8 +160,8 @@
 // worker took in the same batch as the failing one included) fail with an error wrapping
 // [ErrGroupFailed] and the failure; the other groups are untouched.
 //
-// A panic in the work func is recovered on the worker, with its stack, and becomes that item's
-// error (a *[PanicError], in an *[Error] with the group's key); the router keeps serving every group.
+// A panic in the work func is recovered on the worker (one deferred recover a batch, the guard
+// group shares with package pool), with its stack, and becomes that item's error (a *[PanicError], in an *[Error] with the group's key); the router keeps serving every group.
 // With [Repanic] the goroutine ranging over the group's results re-raises it instead. A work func
 // that calls runtime.Goexit (as testing.T.FailNow does) fails its item with an error wrapping
 // [ErrGoexit]; its worker's goroutine ends, and a new worker takes its place.

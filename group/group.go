@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/stagecoach-go/stagecoach/internal/engine"
 )
 
 // A Group is one request group of a [Router]: a stream of items submitted by its owner, whose
@@ -31,10 +33,10 @@ type MapGroup[K comparable, In, Out any] struct {
 	running  int             // items claimed by workers and not yet published
 	closed   bool
 	closeErr error
-	fullErr  error // what TrySubmit returns when the window is full: see windowFull
-	avgNs    int64 // moving average of an item's service time
-	quantum  int   // most items a worker takes at once: about quantumTime of work
-	claims   int   // batches claimed by workers: one in timeEvery is timed
+	fullErr  error              // what TrySubmit returns when the window is full: see windowFull
+	svc      engine.ServiceTime // estimate of an item's service time
+	quantum  int                // most items a worker takes at once: about quantumTime of work
+	claims   int                // batches claimed by workers: one in timeEvery is timed
 	// credit is the service time, in ns, the group may still take in a weighted router: changed
 	// under mu, and also by a worker that passes the group over because its lock is busy
 	// (groupQueue.take, under the router's mu only), hence an atomic.

@@ -52,10 +52,10 @@ func (g *MapGroup[K, In, Out]) turn(popped, others bool) (int, bool) {
 		credit = grant // no one else waits: the debt is forgiven
 	}
 	g.credit.Store(credit)
-	if g.avgNs == 0 {
+	if g.svc.Ns() == 0 {
 		return g.quantum, true // not measured yet: one item at a time, as an unweighted group
 	}
-	return int(max(1, min(g.weight()*maxWeightedBatch, credit/g.avgNs))), true
+	return int(max(1, min(g.weight()*maxWeightedBatch, credit/g.svc.Ns()))), true
 }
 
 // grant is the credit a turn gives g.
@@ -87,7 +87,7 @@ const maxBanked = 64
 
 // charge charges g's credit with the estimated cost of the batch b just claimed. g.mu is held.
 func (g *MapGroup[K, In, Out]) charge(b *batch[K, In, Out]) {
-	b.est = int64(len(b.idx)) * g.avgNs
+	b.est = int64(len(b.idx)) * g.svc.Ns()
 	g.credit.Add(-b.est)
 }
 

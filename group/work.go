@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stagecoach-go/stagecoach/internal/engine"
 	"github.com/stagecoach-go/stagecoach/internal/panics"
 )
 
@@ -194,37 +195,32 @@ func (g *MapGroup[K, In, Out]) runFrom(b *batch[K, In, Out]) {
 // it. A work func that calls runtime.Goexit is not recovered: the goroutine ends, with b.pos at
 // its item, and Router.serve's deferred func takes over.
 func (g *MapGroup[K, In, Out]) runSome(b *batch[K, In, Out]) {
-	returned := false
-	defer func() {
-		if returned {
-			return
-		}
-		p := recover()
-		if p == nil {
-			return // runtime.Goexit: let it end the goroutine
-		}
-		g.failed(b, panics.New(p))
-	}()
-	for b.pos < len(b.ins) {
-		b.done.Store(int32(b.pos)) // the items before it are finished: see rescue.go
-		if b.errs[b.pos] != nil {  // expired: it does not start
+	engine.Guard(func() {
+		for b.pos < len(b.ins) {
+			b.done.Store(int32(b.pos)) // the items before it are finished: see rescue.go
+			if b.errs[b.pos] != nil {  // expired: it does not start
+				b.pos++
+				continue
+			}
+			if g.done != nil && g.ctx.Err() != nil {
+				b.errs[b.pos] = g.endedErr()
+				b.pos++
+				continue
+			}
+			out, err := g.r.work(g.ctx, b.ins[b.pos])
+			if err != nil {
+				g.failed(b, err)
+				continue
+			}
+			b.outs[b.pos] = out
 			b.pos++
-			continue
 		}
-		if g.done != nil && g.ctx.Err() != nil {
-			b.errs[b.pos] = g.endedErr()
-			b.pos++
-			continue
+	}, func(err error) {
+		if err == panics.ErrGoexit {
+			return // let it end the goroutine: Router.serve's deferred func fails the item
 		}
-		out, err := g.r.work(g.ctx, b.ins[b.pos])
-		if err != nil {
-			g.failed(b, err)
-			continue
-		}
-		b.outs[b.pos] = out
-		b.pos++
-	}
-	returned = true
+		g.failed(b, err)
+	})
 }
 
 // failed records the error of the batch's item at b.pos and moves past it: in a fail-fast group,
@@ -359,29 +355,17 @@ func (g *MapGroup[K, In, Out]) failing(first error) error {
 	return cause
 }
 
-// learn updates the estimate of an item's service time and the quantum it gives. Timing noise on
-// a loaded machine only adds time (a worker that loses its processor mid-batch), so the estimate
-// follows a lower sample quickly (half way at once) and a higher one slowly: a sample counts for
-// at most maxRise times the estimate, a quarter at a time, so one stalled batch moves it by at
-// most 1.25x. A group whose first batch was slow (a cold start) learns its real quantum within a
-// few batches, and one stall does not leave a group behind the others for the many batches a
-// plain moving average would take to come back; a real rise in service time is learned over a
-// few samples. g.mu is held.
+// learn updates the estimate of an item's service time and the quantum it gives (see
+// engine.ServiceTime). Timing noise on a loaded machine only adds time (a worker that loses its
+// processor mid-batch), so the estimate follows a lower sample quickly and a higher one slowly: one
+// stalled batch moves it by at most 1.25x. A group whose first batch was slow (a cold start) learns
+// its real quantum within a few batches, and one stall does not leave a group behind the others for
+// the many batches a plain moving average would take to come back; a real rise in service time is
+// learned over a few samples. g.mu is held.
 func (g *MapGroup[K, In, Out]) learn(took time.Duration, items int) {
-	per := took.Nanoseconds()/int64(items) + 1
-	switch {
-	case g.avgNs == 0:
-		g.avgNs = per
-	case per < g.avgNs:
-		g.avgNs = (g.avgNs + per) / 2
-	default:
-		g.avgNs = (3*g.avgNs + min(per, maxRise*g.avgNs)) / 4
-	}
-	g.quantum = int(max(1, min(maxQuantum, quantumTime.Nanoseconds()/g.avgNs)))
+	g.svc.Learn(took, items)
+	g.quantum = g.svc.Fit(quantumTime, maxQuantum)
 }
-
-// maxRise bounds a sample of an item's service time, as a multiple of the group's average.
-const maxRise = 2
 
 // goexited records that the item at b.pos called runtime.Goexit: it fails with ErrGoexit, as any
 // failed item does (in a fail-fast group, with the rest of the batch).

@@ -71,8 +71,8 @@
 //
 // # Panics
 //
-// A panic in the work func is recovered on the worker, with the worker's stack, and becomes that
-// item's error, a *[PanicError] (errors.As reaches it; its Unwrap reaches a panic value that is an
+// A panic in the work func is recovered on the worker (one deferred recover a claim, the guard
+// pool shares with package group), with the worker's stack, and becomes that item's error, a *[PanicError] (errors.As reaches it; its Unwrap reaches a panic value that is an
 // error). The other items and the workers carry on. With [Repanic] the consumer's goroutine
 // re-raises the *[PanicError] instead, once every goroutine of the run has ended, so the panic
 // surfaces where the results are read, as it would in a sequential loop.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
-	"time"
 
+	"github.com/stagecoach-go/stagecoach/internal/engine"
 	"github.com/stagecoach-go/stagecoach/internal/panics"
 )
 
@@ -63,7 +63,7 @@ type slicer[In, Out any] struct {
 // sliceWorker is one worker's claim size, learned as in Run: about batchTime of work.
 type sliceWorker struct {
 	limit int
-	per   time.Duration
+	st    engine.ServiceTime
 }
 
 // work claims runs of indexes and processes them until every index is claimed. A work func that
@@ -84,8 +84,8 @@ func (s *slicer[In, Out]) work(w *sliceWorker) {
 		now := s.clock.now()
 		took := now - began
 		began = now
-		w.per = learnPer(w.per, took, int(hi-lo))
-		w.limit = int(max(1, min(chunkSize, batchTime/w.per)))
+		w.st.Learn(took, int(hi-lo))
+		w.limit = w.st.Fit(batchTime, chunkSize)
 	}
 }
 
@@ -98,32 +98,30 @@ func (s *slicer[In, Out]) run(w *sliceWorker, lo, hi int) {
 }
 
 func (s *slicer[In, Out]) runFrom(w *sliceWorker, i, hi int) (next int) {
-	returned := false
-	defer func() {
-		if returned {
-			return
+	returned := engine.Guard(func() {
+		for ; i < hi; i++ {
+			if s.done() {
+				s.fail(i, s.cause())
+				continue
+			}
+			v, err := s.fn(s.ctx, s.in[i])
+			if err != nil {
+				s.fail(i, err)
+				continue
+			}
+			s.out[i] = v
 		}
-		err := panics.Caught(recover())
+	}, func(err error) {
 		s.fail(i, err)
 		next = i + 1
 		if err == panics.ErrGoexit {
 			s.replace(w, i+1, hi)
 		}
-	}()
-	for ; i < hi; i++ {
-		if s.done() {
-			s.fail(i, s.cause())
-			continue
-		}
-		v, err := s.fn(s.ctx, s.in[i])
-		if err != nil {
-			s.fail(i, err)
-			continue
-		}
-		s.out[i] = v
+	})
+	if returned {
+		return hi
 	}
-	returned = true
-	return hi
+	return next
 }
 
 // replace starts a worker that takes over from one whose goroutine is ending in runtime.Goexit:
@@ -155,13 +153,4 @@ func (s *slicer[In, Out]) errors() []error {
 		errs[f.i] = f.err
 	}
 	return errs
-}
-
-// learnPer updates a moving average of an item's service time.
-func learnPer(avg, took time.Duration, items int) time.Duration {
-	per := took/time.Duration(items) + 1
-	if avg == 0 {
-		return per
-	}
-	return (3*avg + per) / 4
 }

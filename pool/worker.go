@@ -6,6 +6,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/stagecoach-go/stagecoach/internal/engine"
 	"github.com/stagecoach-go/stagecoach/internal/panics"
 )
 
@@ -106,10 +107,10 @@ type worker[In, Out any] struct {
 	// so that in an unordered run a worker's results still come in the order it finished them.
 	sent  atomic.Uint64
 	free  chan *batch[Out]
-	max   int           // most items in one batch
-	least int           // results a batch has room for at first: see firstBatch
-	limit int           // most items in the next claim: about batchTime of work, learned
-	per   time.Duration // moving average of an item's service time
+	max   int                // most items in one batch
+	least int                // results a batch has room for at first: see firstBatch
+	limit int                // most items in the next claim: about batchTime of work, learned
+	st    engine.ServiceTime // estimate of an item's service time
 	// resume is where a replacement worker goes on when the work func called runtime.Goexit.
 	resume resumePoint[In, Out]
 }
@@ -243,14 +244,15 @@ func (w *worker[In, Out]) fill(b *batch[Out], c *chunk[In], lo, hi int, began ti
 	return w.send(b)
 }
 
-// learn updates the moving average of an item's service time, and from it the size of the next
-// claim: about batchTime of work, at least one item, at most a batch.
+// learn updates the estimate of an item's service time (see engine.ServiceTime: one stalled claim
+// moves it by at most 1.25x), and from it the size of the next claim: about batchTime of work, at
+// least one item, at most a batch.
 func (w *worker[In, Out]) learn(took time.Duration, items int) {
 	if items == 0 {
 		return
 	}
-	w.per = learnPer(w.per, took, items)
-	w.limit = int(max(1, min(time.Duration(w.max), batchTime/w.per)))
+	w.st.Learn(took, items)
+	w.limit = w.st.Fit(batchTime, w.max)
 }
 
 // claimable takes credits of the reorder window for up to k items, in an ordered run, waiting
@@ -308,35 +310,33 @@ func (w *worker[In, Out]) process(b *batch[Out], c *chunk[In], lo, from, hi int)
 }
 
 // processFrom runs items i to hi of c and returns hi, or the index after an item whose work func
-// panicked. One deferred recover covers the whole run of items, so a run costs one defer, not one
-// an item. A work func that calls runtime.Goexit fails its item with [ErrGoexit]; the goroutine
+// panicked. One guard (engine.Guard: one deferred recover) covers the whole run of items, so a run
+// costs one defer, not one an item. A work func that calls runtime.Goexit fails its item with [ErrGoexit]; the goroutine
 // cannot be saved, so the worker records where it was for its replacement (see leave).
 func (w *worker[In, Out]) processFrom(b *batch[Out], c *chunk[In], lo, i, hi int) (next int) {
-	returned := false
 	// Every item gets one entry in b.vals when it ends (result, error or skip), so item j's entry
 	// is at start+j, and the item that panicked is the one whose entry is missing.
 	start := len(b.vals) - i
-	defer func() {
-		if returned {
-			return
+	returned := engine.Guard(func() {
+		if w.r.o.failFast {
+			for ; i < hi; i++ {
+				w.gated(b, c.items[i:i+1])
+			}
+		} else {
+			w.items(b, c.items[i:hi])
 		}
+	}, func(err error) {
 		j := len(b.vals) - start
-		err := panics.Caught(recover())
 		w.failedItem(b, c.items[j], err)
 		next = j + 1
 		if err == panics.ErrGoexit {
 			w.resume = resumePoint[In, Out]{b: b, c: c, lo: lo, next: next, hi: hi, began: w.r.clock.now()}
 		}
-	}()
-	if w.r.o.failFast {
-		for ; i < hi; i++ {
-			w.gated(b, c.items[i:i+1])
-		}
-	} else {
-		w.items(b, c.items[i:hi])
+	})
+	if returned {
+		return hi
 	}
-	returned = true
-	return hi
+	return next
 }
 
 // gated runs items under the read side of the run's gate, in a fail-fast run (see stop.go).
