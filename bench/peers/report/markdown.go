@@ -74,6 +74,7 @@ func Build(run *Run, env Env, preface string) Page {
 	b.WriteString(p.openLoop(run))
 	b.WriteString(memory(run))
 	b.WriteString(fairness(run))
+	b.WriteString(policies(run))
 	b.WriteString(p.compared(run))
 	p.Markdown = b.String()
 	return p
