@@ -224,3 +224,112 @@ func FlakyW4(w Workload, n int, backoff time.Duration, retry bool) error {
 	}
 	return streamThrough(w, g)
 }
+
+// WeightedUnitRounds is the rounds of [Spin] in one unit of [WeightedShare]'s work, about a
+// microsecond of CPU.
+const WeightedUnitRounds = 500
+
+// WeightedShare runs two backlogged groups on a group.Router of the given workers, opened with
+// weights w0 and w1 (0 for no Weight option), and returns group 1's share of the work done, in
+// units of CPU work counted by the work funcs themselves, when the first of the two has run all
+// its items. Group 0 has items items costing 1, 2 or 3 units in turn, group 1 2 x items items
+// costing 1 or 5: items of different cost, and enough of them that both stay busy until one
+// finishes. Every worker is held until both backlogs are queued, so that neither starts ahead.
+// It checks every result.
+func WeightedShare(workers, items, w0, w1 int) (float64, error) {
+	if workers < 1 || items < 1 || w0 < 0 || w1 < 0 {
+		panic(fmt.Sprintf("bench: WeightedShare(%d workers, %d items, weights %d and %d): need a worker, an item and weights of 0 or more", workers, items, w0, w1))
+	}
+	type job struct{ g, i int }
+	cost := [2]func(i int) int{
+		func(i int) int { return 1 + i%3 },
+		func(i int) int { return 1 + 4*(i%2) },
+	}
+	n := [2]int{items, 2 * items}
+	var units, done [2]atomic.Int64
+	var first atomic.Bool
+	var share atomic.Uint64 // float64 bits, written once by the item that finishes a group first
+	var held sync.WaitGroup
+	held.Add(workers)
+	gate := make(chan struct{})
+	work := func(_ context.Context, j job) (job, error) {
+		if j.g < 0 {
+			held.Done()
+			<-gate
+			return j, nil
+		}
+		c := cost[j.g](j.i)
+		if Spin(uint64(j.i), c*WeightedUnitRounds) == 0 {
+			return j, errors.New("bench: WeightedShare: the mixer reached 0") // keeps the spin
+		}
+		units[j.g].Add(int64(c))
+		if done[j.g].Add(1) == int64(n[j.g]) && first.CompareAndSwap(false, true) {
+			u0, u1 := units[0].Load(), units[1].Load()
+			share.Store(math.Float64bits(float64(u1) / float64(u0+u1)))
+		}
+		return j, nil
+	}
+	r := group.New[int](work, group.Workers(workers))
+	defer r.Shutdown(context.Background())
+	holder, err := r.Open(context.Background(), -1, group.Window(workers))
+	if err != nil {
+		return 0, err
+	}
+	for i := range workers {
+		if err := holder.Submit(context.Background(), job{-1, i}); err != nil {
+			return 0, err
+		}
+	}
+	holder.Close()
+	held.Wait()
+	gs := []*group.Group[int, job]{holder}
+	for k, w := range []int{w0, w1} {
+		opts := []group.GroupOption{group.Window(n[k])}
+		if w > 0 {
+			opts = append(opts, group.Weight(w))
+		}
+		g, err := r.Open(context.Background(), k, opts...)
+		if err != nil {
+			close(gate)
+			return 0, err
+		}
+		for i := range n[k] {
+			if err := g.Submit(context.Background(), job{k, i}); err != nil {
+				close(gate)
+				return 0, err
+			}
+		}
+		g.Close()
+		gs = append(gs, g)
+	}
+	close(gate)
+	errs := make([]error, len(gs))
+	var readers sync.WaitGroup
+	for c, g := range gs {
+		readers.Go(func() {
+			want := workers // the holder's items
+			if c > 0 {
+				want = n[c-1]
+			}
+			seen := make([]bool, want)
+			for j, err := range g.Results() {
+				switch {
+				case err != nil:
+					errs[c] = errors.Join(errs[c], err)
+				case j.i < 0 || j.i >= want || seen[j.i]:
+					errs[c] = errors.Join(errs[c], fmt.Errorf("bench: WeightedShare: group %d: item %d out of range or twice", c-1, j.i))
+				default:
+					seen[j.i] = true
+				}
+			}
+			for i, ok := range seen {
+				if !ok {
+					errs[c] = errors.Join(errs[c], fmt.Errorf("bench: WeightedShare: group %d: item %d has no result", c-1, i))
+					break
+				}
+			}
+		})
+	}
+	readers.Wait()
+	return math.Float64frombits(share.Load()), errors.Join(errs...)
+}

@@ -10,7 +10,7 @@ import (
 var CompareDesigns = []string{"direct", "hand", "pipe", "pool", "pool-slice", "group"}
 
 // suites are the top-level names of the benchmarks the report has sections of its own for.
-var suites = []string{"W1", "W2", "W3", "W4", "Stages", "RequestResponse", "OpenLoop", "GroupMemory", "Fairness", "ShedLoad", "Retry"}
+var suites = []string{"W1", "W2", "W3", "W4", "Stages", "RequestResponse", "OpenLoop", "GroupMemory", "Fairness", "WeightedShares", "ShedLoad", "Retry"}
 
 // Suites reports whether run holds any benchmark of Stagecoach's own suites, as opposed to only
 // the output of bench.Compare on someone's own stages.

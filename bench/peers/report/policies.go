@@ -2,14 +2,44 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
-// policies renders group's service policies: BenchmarkShedLoad (an open loop at 120% of the
+// policies renders group's service policies: BenchmarkWeightedShares (two backlogged groups of
+// weights 1 and 3, and of none), BenchmarkShedLoad (an open loop at 120% of the
 // capacity, without and with MaxWait) and BenchmarkRetry (Retry against a retry that sleeps on
 // the worker).
 func policies(run *Run) string {
 	var b strings.Builder
+	if impls := run.Impls("WeightedShares"); len(impls) > 0 {
+		b.WriteString("\n### Weighted groups: `group.Weight`\n\n" +
+			"Two backlogged groups on one router, their items of different cost (1 to 3 and 1 or 5 units of CPU work), " +
+			"with weights 1 and 3 or with none: the second group's share of the work done, counted by the work funcs, " +
+			"when the first group has run all its items. The target is 0.75 within 0.05 with weights at 1 to 8 workers; " +
+			"without weights, about an equal share of the service time.\n\n")
+		var params []string
+		for _, impl := range impls {
+			for _, param := range run.Params("WeightedShares", impl) {
+				if !slices.Contains(params, param) {
+					params = append(params, param)
+				}
+			}
+		}
+		b.WriteString("| |")
+		for _, param := range params {
+			fmt.Fprintf(&b, " %s |", param)
+		}
+		b.WriteString("\n|---|" + strings.Repeat("---:|", len(params)) + "\n")
+		for _, impl := range impls {
+			fmt.Fprintf(&b, "| %s |", impl)
+			for _, param := range params {
+				st, ok := run.Stat(Key{Workload: "WeightedShares", Impl: impl, Param: param}, "share")
+				fmt.Fprintf(&b, " %s |", orDash(ok, fmt.Sprintf("%.3f", st.Median)))
+			}
+			b.WriteString("\n")
+		}
+	}
 	if impls := run.Impls("ShedLoad"); len(impls) > 0 {
 		b.WriteString("\n### Shedding load: `group.MaxWait` at 120% of capacity\n\n" +
 			"A router of GOMAXPROCS workers, each request 20 µs of CPU, Poisson arrivals over 64 groups at 1.2 times the " +

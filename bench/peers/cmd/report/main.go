@@ -53,7 +53,7 @@ func suites(count int, benchtime string, short bool) [][]string {
 	}
 	return [][]string{
 		append(append([]string{}, flags...), "-bench", ".", "."),
-		append(append([]string{}, flags...), "-bench", "^Benchmark(Fairness|GroupMemory|ShedLoad|Retry)$", "github.com/stagecoach-go/stagecoach/bench"),
+		append(append([]string{}, flags...), "-bench", "^Benchmark(Fairness|GroupMemory|WeightedShares|ShedLoad|Retry)$", "github.com/stagecoach-go/stagecoach/bench"),
 	}
 }
 
