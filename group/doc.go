@@ -94,14 +94,16 @@
 // A group opened with [Weight](w) gets a share of the workers in proportion to w while several
 // groups have work queued: two busy groups of weights 1 and 3 get 25% and 75% of the workers'
 // time whatever their items cost (TestStressWeightedShares, 1 to 8 workers). Once a router has a
-// weighted group, every group of it (weight 1 unless said) is served by weighted deficit round
-// robin over measured service time: each turn adds the group's weight times 20 us to its credit
-// (at most two turns' worth), a worker takes a batch worth the credit at the group's measured
-// cost an item, and the batch's measured time is charged to it; a group in debt (an item far
-// slower than its estimate) passes its turns until its credit is positive again, unless no other
-// group waits. A group of weight 1 has its turn in every round, so it is never starved. A group
-// passed over because its lock is busy (its reader taking results) banks the turn it lost. A
-// router with no weighted group serves its groups as described above, in turns of about 20 us.
+// weighted group, every group of it (weight 1 unless said) is served in the order of its virtual
+// time over measured service time (start-time fair queueing): a group's virtual time is the
+// service time it has had over its weight, a worker takes the group of least virtual time among
+// those at the front of the queue whose lock it can take, and a batch worth the group's weight
+// times 20 us of its measured cost an item, whose measured time then counts. A group of weight 1
+// is never starved: the virtual time of every group served before it grows. A group passed over
+// because its lock is busy (its reader taking results) keeps its virtual time, and is served
+// first once its lock is free, until it has caught up. A group whose backlog starts after it had
+// nothing to do starts at the router's virtual time: an idle group banks no service. A router
+// with no weighted group serves its groups as described above, in turns of about 20 us.
 //
 // # Deadlines that shed load
 //

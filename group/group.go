@@ -37,10 +37,10 @@ type MapGroup[K comparable, In, Out any] struct {
 	svc      engine.ServiceTime // estimate of an item's service time
 	quantum  int                // most items a worker takes at once: about quantumTime of work
 	claims   int                // batches claimed by workers: one in timeEvery is timed
-	// credit is the service time, in ns, the group may still take in a weighted router: changed
-	// under mu, and also by a worker that passes the group over because its lock is busy
-	// (groupQueue.take, under the router's mu only), hence an atomic.
-	credit atomic.Int64
+	// vtime is the group's virtual time in a weighted router: its service time in ns over its
+	// weight (weight.go). Written under mu; read by take under the router's mu only, hence an
+	// atomic.
+	vtime atomic.Int64
 	// waiting are the items waiting out a retry's backoff (retry.go), and timer wakes the group
 	// when the first is due (timerDue, on the router's clock; 0 when not set).
 	stamped  bool // an item was submitted with a context that can end: claims check their items
@@ -215,8 +215,8 @@ func (g *MapGroup[K, In, Out]) offer(ctx context.Context, v In) (bool, submitWai
 		g.mu.Unlock()
 		return false, w, nil
 	}
-	if g.pending() == 0 && g.running == 0 {
-		g.credit.Store(0) // a backlog starts: no credit or debt from the last one
+	if g.pending() == 0 && g.running == 0 && g.r.weighted.Load() {
+		g.starts() // a backlog starts: no service banked while idle
 	}
 	st := g.room()
 	i := st.free[len(st.free)-1]

@@ -82,8 +82,8 @@ func FailFast() GroupOption { return groupOption(func(o *groupOptions) { o.failF
 // Weight gives the group a share of the workers in proportion to w while several groups have
 // work queued: two busy groups of weights 1 and 3 get a quarter and three quarters of the
 // workers' time, whatever their items cost. Once a router has a weighted group, every group of it
-// is served by weighted deficit round robin over measured service time, the others with weight 1
-// (see the package documentation); a group of weight 1 still gets its turn in every round.
+// is served in the order of its virtual time (its measured service time over its weight), the
+// others with weight 1 (see the package documentation); a group of weight 1 is never starved.
 // Without any Weight, groups are served as before, in turns of about 20 us of work each. Weight
 // panics if w is below 1 or above [MaxWeight].
 func Weight(w int) GroupOption {

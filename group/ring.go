@@ -1,5 +1,7 @@
 package group
 
+import "sync/atomic"
+
 // ring is a FIFO of slot indexes, of a fixed capacity; it does not allocate.
 type ring struct {
 	buf        []int
@@ -77,22 +79,49 @@ func (q *groupQueue[K, In, Out]) pop() *MapGroup[K, In, Out] {
 // takeScan is how many groups from the front of the queue take tries to lock.
 const takeScan = 8
 
-// take removes and returns the first of the queue's first takeScan groups whose lock it gets,
-// with its lock held (locked). If it gets none, it returns the front group, unlocked, and leaves
-// it in the queue. The queue is not empty. The groups it passes over keep their places, and, in
-// a weighted router, the credit of the turn they lose (see MapGroup.passed).
-func (q *groupQueue[K, In, Out]) take(weighted bool) (g *MapGroup[K, In, Out], locked bool) {
-	for i := q.head; i < len(q.buf) && i < q.head+takeScan; i++ {
-		if g := q.buf[i]; g.mu.TryLock() {
-			if weighted {
-				for _, p := range q.buf[q.head:i] {
-					p.passed()
-				}
+// take removes and returns a group of the queue's first takeScan whose lock it gets, with its
+// lock held (locked): the first, or in a weighted router the one of least vtime (weight.go),
+// raising vnow to that vtime. If it gets none, it returns the front group, unlocked, and leaves it
+// in the queue. The queue is not empty. The groups it passes over keep their places (and, in a
+// weighted router, their vtimes: they are served first once their locks are free).
+func (q *groupQueue[K, In, Out]) take(weighted bool, vnow *atomic.Int64) (g *MapGroup[K, In, Out], locked bool) {
+	end := min(len(q.buf), q.head+takeScan)
+	if !weighted {
+		for i := q.head; i < end; i++ {
+			if g := q.buf[i]; g.mu.TryLock() {
+				q.remove(i)
+				return g, true
 			}
-			copy(q.buf[q.head+1:i+1], q.buf[q.head:i]) // the ones passed over move up one
-			q.pop()
+		}
+		return q.buf[q.head], false
+	}
+	// The candidates by vtime, least first: at most takeScan of them, sorted by insertion.
+	var order [takeScan]int
+	var vt [takeScan]int64
+	n := 0
+	for i := q.head; i < end; i++ {
+		v := q.buf[i].vtime.Load()
+		j := n
+		for ; j > 0 && vt[j-1] > v; j-- {
+			order[j], vt[j] = order[j-1], vt[j-1]
+		}
+		order[j], vt[j] = i, v
+		n++
+	}
+	for c := range n {
+		if g := q.buf[order[c]]; g.mu.TryLock() {
+			if v := vt[c]; vnow.Load() < v {
+				vnow.Store(v)
+			}
+			q.remove(order[c])
 			return g, true
 		}
 	}
 	return q.buf[q.head], false
+}
+
+// remove takes the group at index i out of the queue; the ones before it move up one.
+func (q *groupQueue[K, In, Out]) remove(i int) {
+	copy(q.buf[q.head+1:i+1], q.buf[q.head:i])
+	q.pop()
 }

@@ -71,9 +71,12 @@ type MapRouter[K comparable, In, Out any] struct {
 	nlive  atomic.Int64
 	closed bool
 	wg     sync.WaitGroup
-	// weighted is set once a group with a Weight is opened: from then on every group is served by
-	// weighted deficit round robin (weight.go).
+	// weighted is set once a group with a Weight is opened: from then on every group is served in
+	// the order of its virtual time (weight.go).
 	weighted atomic.Bool
+	// vnow is the router's virtual time in a weighted router: the largest vtime of a group a
+	// worker has chosen (raised by take under mu, read by offer under a group's mu).
+	vnow atomic.Int64
 
 	retired Stats
 
@@ -274,12 +277,11 @@ func (r *MapRouter[K, In, Out]) next(b *batch[K, In, Out]) *MapGroup[K, In, Out]
 			}
 			r.cond.Wait()
 		}
-		g, locked := r.ready.take(r.weighted.Load())
+		g, locked := r.ready.take(r.weighted.Load(), &r.vnow)
 		if !locked { // every group in reach is locked: wait for the front one's lock
-			others := r.ready.len() > 1
 			r.mu.Unlock()
 			g.mu.Lock()
-			claimed, requeue := g.claim(b, false, others)
+			claimed, requeue := g.claim(b, false)
 			stays := !requeue && g.queued
 			g.mu.Unlock()
 			switch {
@@ -302,7 +304,7 @@ func (r *MapRouter[K, In, Out]) next(b *batch[K, In, Out]) *MapGroup[K, In, Out]
 			r.mu.Lock()
 			continue
 		}
-		claimed, requeue := g.claim(b, true, r.ready.len() > 0)
+		claimed, requeue := g.claim(b, true)
 		g.mu.Unlock()
 		if requeue {
 			r.ready.push(g)

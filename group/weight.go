@@ -1,104 +1,73 @@
 package group
 
-// Weighted service. Once any group of a router has a [Weight], every group of it is served by
-// weighted deficit round robin over measured service time: each time a worker takes a group from
-// the queue (a turn), the group's credit grows by its weight times quantumTime, to at most
-// maxCredit turns' worth; the worker takes a batch worth the credit at the group's measured cost
-// an item, charges that estimate at once (so that other workers taking the same group before the
-// batch ends see it), and, once the batch has run, replaces the estimate with the batch's
-// measured time (every batch of a weighted router is timed). A group whose credit is not
-// positive after its refill (an item far slower than its estimate) passes its turn and goes to
-// the back of the queue, unless no other group waits. So, while several groups have work queued,
-// each gets service time in proportion to its weight, whatever its items cost, and a group of
-// weight 1 gets its turn in every round. A router with no weighted group serves as before: turns
-// of about quantumTime each, by estimate.
+// Weighted service. Once any group of a router has a [Weight], every group of it is served in
+// the order of its virtual time (start-time fair queueing over measured service time): a group's
+// vtime is the service time it has had, in ns, divided by its weight. A worker takes, of the
+// groups at the front of the queue it can lock (up to takeScan of them), the one with the least
+// vtime, and a batch worth one turn of it: its weight times quantumTime at the group's measured
+// cost an item. The batch's estimated cost over the weight is added to the group's vtime when it
+// is claimed (so that other workers choosing before the batch ends see it), and replaced by its
+// measured time when the batch ends (every batch of a weighted router is timed). So, while
+// several groups have work queued, each gets service time in proportion to its weight, whatever
+// its items cost; a group of weight 1 is never starved, since the vtime of every group served
+// before it grows. A group passed over because its lock is busy (its reader taking results, a
+// worker publishing, either stopped by the system on a loaded machine) keeps its vtime and so
+// its place: once its lock is free it is served first until it has caught up, which a deficit
+// round robin, whose banked turns are spent one a round, did not do before the other groups
+// finished. A group whose backlog starts (it had nothing queued or running) starts at the
+// router's virtual time (the largest vtime a worker has chosen), so an idle group banks no
+// service. A router with no weighted group serves as before: turns of about quantumTime each,
+// by estimate, in FIFO order.
 //
-// Every field used here is read and written under the group's mu; the router's weighted flag is
-// an atomic, set once by Open.
+// Who writes what: a group's vtime is written under its mu (claim, publish, offer) and read
+// without it by take under the router's mu, hence an atomic; the router's vnow is raised by take
+// under the router's mu and read by offer under a group's mu, hence an atomic too.
 
-// maxCredit bounds a group's credit, in turns: a group cannot bank more than this many turns of
-// service while it is not taken.
-const maxCredit = 2
+// MaxWeight is the largest weight [Weight] takes.
+const MaxWeight = 1000
 
 // maxWeightedBatch bounds a weighted group's batch, in items a unit of weight: above
 // maxQuantum, so that cheap items do not cap a heavy group's share by their count.
 const maxWeightedBatch = 4 * maxQuantum
 
-// MaxWeight is the largest weight [Weight] takes.
-const MaxWeight = 1000
-
-// weight is the group's weight: 1 unless [Weight] says otherwise.
-func (g *MapGroup[K, In, Out]) weight() int64 { return int64(max(1, g.o.weight)) }
-
-// turn refills g's credit for a worker's turn and returns how many items the worker takes, or
-// false if g passes its turn: its credit is still not positive and others, another group, waits.
-// A worker that found every group in reach locked and waited for the front one's lock, which
-// stays at the front of the queue, takes what is left of its credit and no new turn (popped is
-// false): when it did, the group at the front got extra turns whenever the workers contended for
-// the locks (4 workers on 2 processors: the weight-3 group got 60% instead of 75%). g.mu is held.
-func (g *MapGroup[K, In, Out]) turn(popped, others bool) (int, bool) {
-	grant := g.grant()
-	if !popped {
-		grant = 0
-		others = true
-	}
-	credit := g.credit.Load()
-	credit = max(credit, min(credit+grant, maxCredit*g.grant())) // banked turns are kept
-	if credit <= 0 && others {
-		g.credit.Store(credit)
-		return 0, false
-	}
-	if credit <= 0 {
-		credit = grant // no one else waits: the debt is forgiven
-	}
-	g.credit.Store(credit)
-	if g.svc.Ns() == 0 {
-		return g.quantum, true // not measured yet: one item at a time, as an unweighted group
-	}
-	return int(max(1, min(g.weight()*maxWeightedBatch, credit/g.svc.Ns()))), true
-}
-
-// grant is the credit a turn gives g.
-func (g *MapGroup[K, In, Out]) grant() int64 { return g.weight() * quantumTime.Nanoseconds() }
-
-// passed gives g the credit of the turn it loses when a worker passes it over because its lock
-// is busy (a reader taking its results, a worker publishing, or any of them stopped by the
-// system while it holds the lock on a loaded machine): without it, a group whose lock was busy
-// lost turns to the others, and a group of weight 3 beside one of weight 1 got 55% of the
-// service instead of 75%, since every turn of the other refilled its credit. Up to maxBanked
-// turns are banked so, and spent in larger batches once the lock is free. Called under the
-// router's mu, not g's.
-func (g *MapGroup[K, In, Out]) passed() {
-	grant := g.grant()
-	for {
-		c := g.credit.Load()
-		if c >= maxBanked*grant || g.credit.CompareAndSwap(c, min(c+grant, maxBanked*grant)) {
-			return
-		}
-	}
-}
-
 // maxCharge bounds what a batch is charged, as a multiple of its estimate: a batch whose thread
 // the system stopped for milliseconds on a loaded machine did no more work than its items.
 const maxCharge = 4
 
-// maxBanked bounds the turns a group passed over banks (see passed).
-const maxBanked = 64
+// weight is the group's weight: 1 unless [Weight] says otherwise.
+func (g *MapGroup[K, In, Out]) weight() int64 { return int64(max(1, g.o.weight)) }
 
-// charge charges g's credit with the estimated cost of the batch b just claimed. g.mu is held.
-func (g *MapGroup[K, In, Out]) charge(b *batch[K, In, Out]) {
-	b.est = int64(len(b.idx)) * g.svc.Ns()
-	g.credit.Add(-b.est)
+// turn returns how many items a worker takes from g in a weighted router: one turn's worth, its
+// weight times quantumTime at its measured cost an item. g.mu is held.
+func (g *MapGroup[K, In, Out]) turn() int {
+	if g.svc.Ns() == 0 {
+		return g.quantum // not measured yet: one item at a time, as an unweighted group
+	}
+	return int(max(1, min(g.weight()*maxWeightedBatch, g.weight()*quantumTime.Nanoseconds()/g.svc.Ns())))
 }
 
-// settle replaces the estimated cost of the batch b with its measured time, if it was measured.
-// g.mu is held.
+// starts brings g's vtime up to the router's virtual time as a backlog of g starts, so that a
+// group that was idle, or is new, has no service banked. g.mu is held.
+func (g *MapGroup[K, In, Out]) starts() {
+	if now := g.r.vnow.Load(); g.vtime.Load() < now {
+		g.vtime.Store(now)
+	}
+}
+
+// charge adds the estimated cost of the batch b just claimed to g's vtime. g.mu is held.
+func (g *MapGroup[K, In, Out]) charge(b *batch[K, In, Out]) {
+	b.est = int64(len(b.idx)) * g.svc.Ns()
+	g.vtime.Add(b.est / g.weight())
+}
+
+// settle replaces the estimated cost of the batch b in g's vtime with its measured time, if it
+// was measured. g.mu is held.
 func (g *MapGroup[K, In, Out]) settle(b *batch[K, In, Out]) {
 	if b.took >= 0 {
 		took := b.took.Nanoseconds()
 		if b.est > 0 {
 			took = min(took, maxCharge*b.est)
 		}
-		g.credit.Add(b.est - took)
+		g.vtime.Add(took/g.weight() - b.est/g.weight())
 	}
 }

@@ -53,9 +53,9 @@ const learnFirst = 8
 // out of the router's queue (or found it locked and left it there). claim reports whether it
 // took any items (g may have nothing to hand out now), and whether g must be put in the queue,
 // having more to hand out and not being in it. In a weighted router (see weight.go) the batch is
-// sized by g's credit instead of its quantum, and g may pass its turn if another group waits
-// (others). g.mu is held.
-func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped, others bool) (claimed, requeue bool) {
+// one turn of g's weight instead of its quantum, and its estimate is added to g's vtime. g.mu
+// is held.
+func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped bool) (claimed, requeue bool) {
 	if popped {
 		g.queued = false
 	}
@@ -65,11 +65,7 @@ func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped, others bool) 
 	k := min(g.quantum, g.pending())
 	weighted := g.r.weighted.Load()
 	if weighted {
-		n, serve := g.turn(popped, others)
-		if !serve {
-			return false, g.enqueue() // to the back of the queue
-		}
-		k = min(n, g.pending())
+		k = min(g.turn(), g.pending())
 	}
 	if g.quantum < maxQuantum {
 		// Items slow enough to be batched a few at a time: spread them over the workers too.
