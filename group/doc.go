@@ -113,9 +113,9 @@
 // [Group.Stats] counts it in Expired. The context an item is submitted with bounds its start the
 // same way: an item whose submitting context ends (its deadline passes, or it is cancelled)
 // before a worker starts it never starts, and its error wraps ErrExpired and the context's cause.
-// Items are checked when a worker takes them from the queue; an item that passes starts within
-// its batch's time (about 20 us of work). An expired item is a failure like any other: it ends a
-// [FailFast] group. Once the oldest queued item of a group with a MaxWait has waited more than
+// Items are checked when a worker takes a run of them from the queue, and each again just before
+// it starts, so no item starts later than its MaxWait, or once its context has ended. An expired
+// item is a failure like any other: it ends a [FailFast] group. Once the oldest queued item of a group with a MaxWait has waited more than
 // half of it, a worker sheds the group's expired items and serves its newest items first
 // (neither [Ordered] nor [Serial] groups, which keep their order): under overload the items
 // served are fresh ones, not ones that have waited about d, and the old ones expire.

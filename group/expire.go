@@ -40,8 +40,9 @@ func (e *ExpiredError) Unwrap() []error {
 // MaxWait sheds load: an item of the group that a worker has not started within d of its
 // submission fails with an *[ExpiredError] wrapping [ErrExpired] and the time it waited, and its
 // work func is never called; [Stats] counts it in Expired (and Failed). An item is checked when
-// a worker takes it from the group's queue, and then starts within its batch's time (about 20 us
-// of work); an expired item's result comes when a worker reaches the group. Once the group's
+// a worker takes it from the group's queue in a run of items, and again just before it starts,
+// after the items before it in the run: it never starts later than d after its submission. An
+// expired item's result comes when a worker reaches the group. Once the group's
 // oldest queued item has waited more than d/2, a worker sheds the expired ones and takes the
 // newest first, unless the group is [Ordered] or [Serial]. A retried item
 // ([Retry]) has started: MaxWait does not apply to it again. d of 0 (the default) sets no limit.
@@ -72,25 +73,66 @@ func (g *MapGroup[K, In, Out]) stamp(s *slot[In, Out], ctx context.Context) {
 // *AttemptsError wrapping the context's cause. now is the time, read once a batch and only if
 // needed (0 until then). g.mu is held.
 func (g *MapGroup[K, In, Out]) expired(s *slot[In, Out], now *int64) error {
-	if s.ctx == nil && (g.o.maxWait == 0 || s.tries > 0) {
+	return g.startErr(startCheck{s.at, s.ctx, s.tries}, now)
+}
+
+// A startCheck is what an item's start is checked against: its submission time on the router's
+// clock, its submitting context if that can end, and the attempts it made (see slot).
+type startCheck struct {
+	at    int64
+	ctx   context.Context
+	tries int32
+}
+
+// startErr returns the error of an item that must not start now (see expired), given what its
+// start is checked against. now is read if needed and still 0. It takes no lock: everything it
+// reads is the item's own copy or the group's options.
+func (g *MapGroup[K, In, Out]) startErr(c startCheck, now *int64) error {
+	if c.ctx == nil && (g.o.maxWait == 0 || c.tries > 0) {
 		return nil
 	}
 	if *now == 0 {
 		*now = g.r.now()
 	}
-	waited := time.Duration(*now - s.at)
+	waited := time.Duration(*now - c.at)
 	// ctx.Err is read once: read twice, a deadline passing between the reads made a retried item
 	// (one that has run) fail as expired, which says it never ran.
-	if s.ctx != nil && s.ctx.Err() != nil {
-		if s.tries > 0 {
-			return &AttemptsError{Attempts: int(s.tries), Err: context.Cause(s.ctx)}
+	if c.ctx != nil && c.ctx.Err() != nil {
+		if c.tries > 0 {
+			return &AttemptsError{Attempts: int(c.tries), Err: context.Cause(c.ctx)}
 		}
-		return &ExpiredError{Waited: waited, Cause: context.Cause(s.ctx)}
+		return &ExpiredError{Waited: waited, Cause: context.Cause(c.ctx)}
 	}
-	if g.o.maxWait > 0 && s.tries == 0 && waited > g.o.maxWait {
+	if g.o.maxWait > 0 && c.tries == 0 && waited > g.o.maxWait {
 		return &ExpiredError{Waited: waited, MaxWait: g.o.maxWait}
 	}
 	return nil
+}
+
+// lateStart checks, as the worker is about to start it, the item at b.pos of a batch whose items
+// are checked (b.checks): the items before it in the batch took time since the claim checked
+// it. An item that must not start now gets its error in b.errs, counts as skipped (and as
+// expired on its first attempt), the batch moves past it (in a [FailFast] group, past the rest
+// of the batch, which does not start: see skipRest), and lateStart reports true. The first item
+// of a batch is not checked again: the claim just did. No lock is held.
+func (g *MapGroup[K, In, Out]) lateStart(b *batch[K, In, Out]) bool {
+	var now int64
+	c := b.checks[b.pos]
+	err := g.startErr(c, &now)
+	if err == nil {
+		return false
+	}
+	b.errs[b.pos] = err
+	b.skipped++
+	if c.tries == 0 {
+		b.expired++
+	}
+	if g.o.failFast {
+		g.skipRest(b, err)
+	} else {
+		b.pos++
+	}
+	return true
 }
 
 // now is the router's clock: monotonic nanoseconds since it started.

@@ -194,3 +194,56 @@ func newestFirst(t *testing.T, mode string) {
 	}
 	assert.Equal(t, want, order)
 }
+
+// MaxWait bounds an item's start, not its claim: a worker takes a run of items at once, and an
+// item of the run that would start more than MaxWait after its submission (the items before it
+// in the run took that long) fails expired instead of starting late.
+func TestMaxWaitBoundsEveryStartInABatch(t *testing.T) {
+	for _, mode := range []string{"plain", "ordered"} {
+		t.Run(mode, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { startsWithin(t, mode) })
+		})
+	}
+}
+
+func startsWithin(t *testing.T, mode string) {
+	const (
+		items   = 400
+		service = 5 * time.Microsecond // a quantum of about 20 us is a run of 4 items
+		maxWait = 500 * time.Microsecond
+	)
+	starts := make([]time.Duration, items)
+	var t0 time.Time
+	work := func(_ context.Context, v int) (int, error) {
+		starts[v] = time.Since(t0) // one worker: no race
+		time.Sleep(service)
+		return v, nil
+	}
+	r := group.New[string](work, group.Workers(1))
+	defer func() { require.NoError(t, r.Shutdown(t.Context())) }()
+	opts := []group.GroupOption{group.MaxWait(maxWait), group.Window(items)}
+	if mode == "ordered" {
+		opts = append(opts, group.Ordered())
+	}
+	g, err := r.Open(t.Context(), "g", opts...)
+	require.NoError(t, err)
+	t0 = time.Now()
+	for i := range items {
+		require.NoError(t, g.Submit(t.Context(), i))
+	}
+	g.Close()
+	ran, expired := 0, 0
+	for v, err := range g.Results() {
+		if err != nil {
+			require.ErrorIs(t, err, group.ErrExpired)
+			expired++
+			continue
+		}
+		ran++
+		assert.LessOrEqual(t, starts[v], maxWait, "item %d started after its MaxWait", v)
+	}
+	assert.Equal(t, items, ran+expired, "every item yields one result")
+	assert.Positive(t, expired, "the backlog is longer than MaxWait allows")
+	assert.Positive(t, ran)
+	assert.Equal(t, int64(expired), g.Stats().Expired)
+}

@@ -13,14 +13,18 @@ import (
 
 // batch is a worker's run of items from one group.
 type batch[K comparable, In, Out any] struct {
-	g     *MapGroup[K, In, Out] // the group of the batch being run; nil between batches
-	idx   []int
-	ins   []In    // the items as submitted
-	outs  []Out   // the work func's results, of the items that succeeded
-	errs  []error // the causes of the items that failed, not yet wrapped with the key
-	pos   int     // the item being run
-	timed bool    // the batch is timed, for its group to learn its quantum
-	took  time.Duration
+	g    *MapGroup[K, In, Out] // the group of the batch being run; nil between batches
+	idx  []int
+	ins  []In    // the items as submitted
+	outs []Out   // the work func's results, of the items that succeeded
+	errs []error // the causes of the items that failed, not yet wrapped with the key
+	pos  int     // the item being run
+	// checks holds, for each item, what its start is checked against (expire.go), when the
+	// group has a MaxWait or an item's submitting context can end; empty otherwise. Copied
+	// from the slots at claim, so the worker checks each start with no lock held.
+	checks []startCheck
+	timed  bool // the batch is timed, for its group to learn its quantum
+	took   time.Duration
 	// weighted says the batch's group is served by weight (see weight.go); est is the cost it
 	// was charged when claimed.
 	weighted bool
@@ -81,7 +85,7 @@ func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped bool) (claimed
 	b.timed = weighted || !g.o.serial && (g.claims < learnFirst || g.claims%timeEvery == 0)
 	g.claims++
 	b.g = g
-	b.idx, b.ins, b.errs = b.idx[:0], b.ins[:0], b.errs[:0]
+	b.idx, b.ins, b.errs, b.checks = b.idx[:0], b.ins[:0], b.errs[:0], b.checks[:0]
 	b.expired, b.skipped = 0, 0
 	var now int64 // read once, if an item must be checked (expire.go)
 	check := g.o.maxWait > 0 || g.stamped
@@ -100,6 +104,7 @@ func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped bool) (claimed
 			var err error
 			if check {
 				err = g.expired(s, &now)
+				b.checks = append(b.checks, startCheck{s.at, s.ctx, s.tries})
 			}
 			if err != nil {
 				b.skipped++
@@ -153,6 +158,9 @@ func (g *MapGroup[K, In, Out]) add(b *batch[K, In, Out], i int, err error) {
 	b.idx = append(b.idx, i)
 	b.ins = append(b.ins, s.in)
 	b.errs = append(b.errs, err)
+	if g.o.maxWait > 0 || g.stamped {
+		b.checks = append(b.checks, startCheck{s.at, s.ctx, s.tries})
+	}
 	if err != nil {
 		b.skipped++
 		if s.tries == 0 {
@@ -197,6 +205,9 @@ func (g *MapGroup[K, In, Out]) runSome(b *batch[K, In, Out]) {
 			if b.errs[b.pos] != nil {  // expired: it does not start
 				b.pos++
 				continue
+			}
+			if b.pos > 0 && len(b.checks) > 0 && g.lateStart(b) {
+				continue // it would start too late: it does not start either
 			}
 			if g.done != nil && g.ctx.Err() != nil {
 				b.errs[b.pos] = g.endedErr()
