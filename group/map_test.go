@@ -177,6 +177,7 @@ func TestMapNilWorkPanics(t *testing.T) {
 
 // In steady state a MapRouter's group allocates nothing per item, as a Router's does.
 func TestMapSteadyStateAllocatesNothing(t *testing.T) {
+	skipAllocsUnderRace(t)
 	r := group.Map[string](func(_ context.Context, v int) (int64, error) { return int64(v) * 2, nil }, group.Workers(2))
 	defer func() { require.NoError(t, r.Shutdown(context.Background())) }()
 	g, err := r.Open(t.Context(), "g", group.Ordered())

@@ -439,6 +439,7 @@ func TestNewGroupOvertakesABacklog(t *testing.T) {
 
 // In steady state a group allocates nothing per item.
 func TestSteadyStateAllocatesNothing(t *testing.T) {
+	skipAllocsUnderRace(t)
 	r := newRouter(t, double, group.Workers(2))
 	g, err := r.Open(t.Context(), "g", group.Ordered())
 	require.NoError(t, err)
