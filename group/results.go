@@ -33,7 +33,7 @@ func (g *MapGroup[K, In, Out]) Results() iter.Seq2[Out, error] {
 			g.reading.Store(false)
 		}()
 		for {
-			out, finished := g.take() // frees the slots of the results read before
+			out, finished, streaming := g.take() // frees the slots of the results read before
 			read = 0
 			for k, r := range out {
 				read = k + 1
@@ -47,7 +47,7 @@ func (g *MapGroup[K, In, Out]) Results() iter.Seq2[Out, error] {
 				return
 			}
 			if len(out) == 0 {
-				g.wait()
+				g.wait(streaming)
 			}
 		}
 	}
@@ -56,13 +56,14 @@ func (g *MapGroup[K, In, Out]) Results() iter.Seq2[Out, error] {
 // take frees the slots of the results the reader has read since the last take, and moves up to a
 // buffer's worth of ready results out of the window into the reader's hands; their slots stay
 // taken until they are read, so the window bounds what the reader holds too. It reports finished
-// once the group is closed and every result has been read.
-func (g *MapGroup[K, In, Out]) take() ([]result[Out], bool) {
+// once the group is closed and every result has been read, and streaming while the group holds
+// at least a reader's buffer of items (see MapGroup.wait).
+func (g *MapGroup[K, In, Out]) take() (out []result[Out], finished, streaming bool) {
 	g.mu.Lock()
 	wasFull := g.held() >= g.o.window
 	g.freeSlots(g.lent)
 	g.lent = append(g.lent[:0], g.unreadSlots...)
-	out := append(g.out[:0], g.unread...)
+	out = append(g.out[:0], g.unread...)
 	g.unread, g.unreadSlots = g.unread[:0], g.unreadSlots[:0]
 	for len(out) < maxTake {
 		i, ok := g.ready()
@@ -76,7 +77,8 @@ func (g *MapGroup[K, In, Out]) take() ([]result[Out], bool) {
 	}
 	g.out = out
 	g.giveBack()
-	finished := len(out) == 0 && g.closed && g.held() == 0
+	finished = len(out) == 0 && g.closed && g.held() == 0
+	streaming = g.held() >= maxTake
 	if wasFull && g.held() < g.o.window {
 		signal(g.space)
 	}
@@ -84,7 +86,7 @@ func (g *MapGroup[K, In, Out]) take() ([]result[Out], bool) {
 		g.notify = make(chan struct{}, 1)
 	}
 	g.mu.Unlock()
-	return out, finished
+	return out, finished, streaming
 }
 
 // maxTake is the most results a reader takes from the window at once.
