@@ -222,6 +222,9 @@ func (sm *streamMode) collectors() []prometheus.Collector {
 		stat("siem_stream_processed_total", "Events run through the stages and acknowledged.", func(s jetstream.Stats) int64 { return s.Processed }, true),
 		stat("siem_stream_retried_total", "Events that failed and will be delivered again.", func(s jetstream.Stats) int64 { return s.Retried }, true),
 		stat("siem_stream_dead_lettered_total", "Events given up on, published to "+DeadLetterSubject+".", func(s jetstream.Stats) int64 { return s.DeadLettered }, true),
+		stat("siem_stream_handed_back_total", "Events handed back unfinished at a shutdown past its timeout.", func(s jetstream.Stats) int64 { return s.HandedBack }, true),
+		stat("siem_stream_deferred_total", "Events sent back to be delivered later: their account held its share of the in-flight events.", func(s jetstream.Stats) int64 { return s.Deferred }, true),
+		stat("siem_stream_dropped_total", "Events on their last delivery ended unprocessed: the dead-letter stream was unreachable.", func(s jetstream.Stats) int64 { return s.Dropped }, true),
 		stat("siem_stream_held", "Events taken and not yet acknowledged.", func(s jetstream.Stats) int64 { return s.Held }, false),
 	}
 }
@@ -236,12 +239,17 @@ type StreamStats struct {
 	Retried      int64 `json:"retried"`       // failed, to be delivered again
 	DeadLettered int64 `json:"dead_lettered"` // given up on
 	HandedBack   int64 `json:"handed_back"`   // handed back unfinished at a shutdown past its timeout
-	Held         int64 `json:"held"`          // taken and not yet acknowledged
+	// Deferred are events sent back to be delivered later because their account already held its
+	// share of the instance's in-flight events (the feed's KeyShare): one busy account cannot
+	// take every slot.
+	Deferred int64 `json:"deferred"`
+	Dropped  int64 `json:"dropped"` // on their last delivery, ended unprocessed (dead-letter stream unreachable)
+	Held     int64 `json:"held"`    // taken and not yet acknowledged
 }
 
 func (sm *streamMode) stats() *StreamStats {
 	st := sm.feed.Stats()
 	return &StreamStats{Published: sm.published.Load(), Duplicates: sm.duplicates.Load(), Received: st.Received, Redelivered: st.Redelivered,
 		Processed: st.Processed, Retried: st.Retried, DeadLettered: st.DeadLettered,
-		HandedBack: st.HandedBack, Held: st.Held}
+		HandedBack: st.HandedBack, Deferred: st.Deferred, Dropped: st.Dropped, Held: st.Held}
 }
