@@ -42,7 +42,9 @@
 // pipeline written by hand (a goroutine a stage, channels buffered to 64, a select on the context
 // when sending, a plain range when receiving, the first error cancelling the rest), the reference
 // for "channel per stage"; [Pipe] is the same pipeline built with package pipe; [Pool] and
-// [Group] run an fsm.Machine of the stages ([Machine], [Work]).
+// [Group] run an fsm.Machine of the stages ([Machine], [Work]). [PoolSlice] is pool over input
+// already in memory, and [GroupBatch] is [Group] whose submitters hand their items over in runs
+// of 64 (group's SubmitAll), as a service that receives its items in batches does.
 //
 // At a given concurrency n (W4), [DirectN] runs n goroutines over contiguous ranges of the items;
 // [HandN] runs n goroutines a stage; [PipeN] gives every stage pipe.Workers(n), so up to n items wait in each stage (4n in all);

@@ -4,7 +4,8 @@ import "errors"
 
 // Impl is one named implementation of the workloads.
 type Impl struct {
-	// Name is the <impl> part of the benchmark names: direct, hand, pipe, pool, pool-slice, group.
+	// Name is the <impl> part of the benchmark names: direct, hand, pipe, pool, pool-slice, group,
+	// group-batch.
 	Name string
 	// Run processes a whole workload once and checks every result.
 	Run Run
@@ -22,5 +23,6 @@ func Impls() []Impl {
 		{Name: "pool", Run: Pool},
 		{Name: "pool-slice", Run: PoolSlice},
 		{Name: "group", Run: Group},
+		{Name: "group-batch", Run: GroupBatch},
 	}
 }

@@ -29,7 +29,7 @@
 //
 // # Results
 //
-// Every item [Group.Submit] or [Group.TrySubmit] accepted yields exactly one result, to its own
+// Every item [Group.Submit], [Group.SubmitAll] or [Group.TrySubmit] accepted yields exactly one result, to its own
 // group and to no other: the work func's value, or the item as it was submitted with an
 // *[Error] that carries the group's key (for a [MapRouter], the zero Out with that error, which
 // carries the item). This holds when the group's context ends too: no item of the group

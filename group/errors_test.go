@@ -140,6 +140,7 @@ func TestNilContextPanics(t *testing.T) {
 	}{
 		{"Open", func() { _, _ = r.Open(nilCtx, "h") }, "group: Open(nil, h): nil context (use context.Background() or a caller's ctx)"},
 		{"Submit", func() { _ = g.Submit(nilCtx, 1) }, "group g: Submit(nil, ...): nil context (use context.Background() or a caller's ctx)"},
+		{"SubmitAll", func() { _, _ = g.SubmitAll(nilCtx, []int{1}) }, "group g: SubmitAll(nil, ...): nil context (use context.Background() or a caller's ctx)"},
 		{"Shutdown", func() { _ = r.Shutdown(nilCtx) }, "group: Shutdown(nil): nil context (use context.Background() or a caller's ctx)"},
 	}
 	for _, tt := range tests {

@@ -45,6 +45,38 @@ func Example() {
 	// bob [HI ALICE !]
 }
 
+// A submitter that receives its items in batches (a bulk request, a page read from a queue)
+// hands each batch over with SubmitAll, which takes the group's lock once a run rather than once
+// an item; it blocks while the window is full, as Submit does.
+func ExampleMapGroup_SubmitAll() {
+	square := func(_ context.Context, n int) (int, error) { return n * n, nil }
+	r := group.New[string](square, group.Workers(2))
+	defer r.Shutdown(context.Background())
+
+	g, err := r.Open(context.Background(), "batches", group.Ordered(), group.Window(4))
+	if err != nil {
+		panic(err)
+	}
+	go func() {
+		defer g.Close()
+		for _, batch := range [][]int{{1, 2, 3}, {4, 5, 6, 7, 8}} {
+			if _, err := g.SubmitAll(context.Background(), batch); err != nil {
+				return // the items before the n it returned were accepted, and get results
+			}
+		}
+	}()
+	var got []int
+	for v, err := range g.Results() {
+		if err != nil {
+			panic(err)
+		}
+		got = append(got, v)
+	}
+	fmt.Println(got)
+	// Output:
+	// [1 4 9 16 25 36 49 64]
+}
+
 // A router whose work func turns a request into a reply of another type: a failed request's
 // result is the zero reply, with an error that carries the group's key and the request as it was
 // submitted.

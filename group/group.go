@@ -163,13 +163,55 @@ func (g *MapGroup[K, In, Out]) Submit(ctx context.Context, v In) error {
 		if ok || err != nil {
 			return err
 		}
-		select {
-		case <-w.space: // room was made: the next offer takes it, or finds it taken
-		case <-w.closed: // the next offer reports why
-		case <-ctx.Done():
-			return g.submitErr(context.Cause(ctx))
+		if err := g.waitRoom(ctx, w); err != nil {
+			return err
 		}
 	}
+}
+
+// waitRoom waits, for a submitter that found the window full, until room is made (the next
+// offer takes it, or finds it taken) or the group is closed (the next offer reports why); it
+// returns the submission's error if ctx ends first.
+func (g *MapGroup[K, In, Out]) waitRoom(ctx context.Context, w submitWait) error {
+	select {
+	case <-w.space:
+	case <-w.closed:
+	case <-ctx.Done():
+		return g.submitErr(context.Cause(ctx))
+	}
+	return nil
+}
+
+// SubmitAll hands the items of vs to the group's workers in order, as that many calls of Submit
+// would, but in runs: a run takes the group's lock once for as many items as the window has room
+// for, so a submitter that has its items in batches (a bulk request, a page read from a queue)
+// pays for one hand-over a run, not one an item. It blocks while the window is full, as Submit
+// does. It returns how many items it accepted, always the first n of vs, and, if it did not
+// accept them all, why it stopped: ctx ended (its cause) or the group was closed
+// ([ErrGroupClosed], or [ErrRouterClosed]), as an *[Error] with the group's key. Every item it
+// accepted gets exactly one result; the others were not submitted. SubmitAll of no items does
+// nothing. It panics if ctx is nil.
+func (g *MapGroup[K, In, Out]) SubmitAll(ctx context.Context, vs []In) (int, error) {
+	if ctx == nil {
+		nilContext(fmt.Sprintf("group %v: SubmitAll(nil, ...)", g.key))
+	}
+	done := 0
+	for done < len(vs) {
+		if ctx.Err() != nil {
+			return done, g.submitErr(context.Cause(ctx))
+		}
+		n, w, err := g.offerRun(ctx, vs[done], vs[done+1:])
+		done += n
+		if err != nil {
+			return done, err
+		}
+		if n == 0 {
+			if err := g.waitRoom(ctx, w); err != nil {
+				return done, err
+			}
+		}
+	}
+	return done, nil
 }
 
 // TrySubmit hands v to the group's workers if its window has room, and returns [ErrWindowFull]
@@ -197,14 +239,22 @@ func (g *MapGroup[K, In, Out]) windowFull() error {
 type submitWait struct{ space, closed chan struct{} }
 
 // offer puts v in a free slot of the window: accepted, refused with an error, or neither (full,
-// and then what to wait on). It passes the room token on while room is left, so every blocked
-// submitter gets its turn.
+// and then what to wait on).
 func (g *MapGroup[K, In, Out]) offer(ctx context.Context, v In) (bool, submitWait, error) {
+	n, w, err := g.offerRun(ctx, v, nil)
+	return n == 1, w, err
+}
+
+// offerRun puts first and then the items of rest, in order, in free slots of the window, as
+// many as it has room for, under one lock: it returns how many it accepted, and, if none, an
+// error or what to wait on (full). It passes the room token on while room is left, so every
+// blocked submitter gets its turn.
+func (g *MapGroup[K, In, Out]) offerRun(ctx context.Context, first In, rest []In) (int, submitWait, error) {
 	g.mu.Lock()
 	if g.closed {
 		err := g.closeErr
 		g.mu.Unlock()
-		return false, submitWait{}, g.submitErr(err)
+		return 0, submitWait{}, g.submitErr(err)
 	}
 	held := g.held()
 	if held >= g.o.window {
@@ -213,11 +263,30 @@ func (g *MapGroup[K, In, Out]) offer(ctx context.Context, v In) (bool, submitWai
 		}
 		w := submitWait{g.space, g.closedCh}
 		g.mu.Unlock()
-		return false, w, nil
+		return 0, w, nil
 	}
 	if g.pending() == 0 && g.running == 0 && g.r.weighted.Load() {
 		g.starts() // a backlog starts: no service banked while idle
 	}
+	g.place(ctx, first)
+	n := 1 + min(len(rest), g.o.window-held-1)
+	for _, v := range rest[:n-1] {
+		g.place(ctx, v)
+	}
+	queue := g.enqueue()
+	g.stats.submitted.Add(int64(n))
+	if held+n < g.o.window {
+		signal(g.space) // room for another waiting submitter too
+	}
+	g.mu.Unlock()
+	if queue {
+		g.r.schedule(g)
+	}
+	return n, submitWait{}, nil
+}
+
+// place puts v in a free slot, pending; the caller has checked the window. g.mu is held.
+func (g *MapGroup[K, In, Out]) place(ctx context.Context, v In) {
 	st := g.room()
 	i := st.free[len(st.free)-1]
 	st.free = st.free[:len(st.free)-1]
@@ -227,16 +296,6 @@ func (g *MapGroup[K, In, Out]) offer(ctx context.Context, v In) (bool, submitWai
 	if g.o.ordered {
 		st.ready.push(i)
 	}
-	queue := g.enqueue()
-	g.stats.submitted.Add(1)
-	if held+1 < g.o.window {
-		signal(g.space) // room for another waiting submitter too
-	}
-	g.mu.Unlock()
-	if queue {
-		g.r.schedule(g)
-	}
-	return true, submitWait{}, nil
 }
 
 // held is how many items the group holds: submitted and not yet read. g.mu is held.

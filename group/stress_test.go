@@ -29,6 +29,7 @@ type stressGroup struct {
 	mode     string // plain, ordered or serial
 	cancelAt int    // cancel the group's context after this many submissions (-1: never)
 	try      bool   // submit with TrySubmit, retrying when the window is full
+	all      bool   // submit with SubmitAll, in runs of random lengths (unless try)
 	failAt   int    // the item whose work func fails (-1: none)
 	failFast bool   // the group ends at its first failure
 	leave    string // how the reader leaves its range early: "", break, panic or goexit
@@ -73,7 +74,7 @@ func TestStressGroupsExactlyOnce(t *testing.T) {
 			groups[i] = &stressGroup{
 				key: i, n: rng.IntN(3000), window: 1 + rng.IntN(300),
 				mode: []string{"plain", "ordered", "serial"}[rng.IntN(3)], cancelAt: -1,
-				try: rng.IntN(4) == 0, got: map[int]int{}, errs: map[int]error{},
+				try: rng.IntN(4) == 0, all: rng.IntN(3) == 0, got: map[int]int{}, errs: map[int]error{},
 				failAt: -1, failFast: rng.IntN(3) == 0,
 				leave: []string{"", "break", "panic", "goexit"}[rng.IntN(4)], leaveAt: 1 + rng.IntN(100),
 			}
@@ -107,8 +108,8 @@ func TestStressGroupsExactlyOnce(t *testing.T) {
 		wg.Wait()
 		require.NoError(t, r.Shutdown(context.Background()))
 		for _, sg := range groups {
-			what := fmt.Sprintf("seed %d run %d group %d (n %d, window %d, %s, cancel at %d, try %v, fail at %d, fail-fast %v, leave %q at %d)",
-				seed, run, sg.key, sg.n, sg.window, sg.mode, sg.cancelAt, sg.try, sg.failAt, sg.failFast, sg.leave, sg.leaveAt)
+			what := fmt.Sprintf("seed %d run %d group %d (n %d, window %d, %s, cancel at %d, try %v, all %v, fail at %d, fail-fast %v, leave %q at %d)",
+				seed, run, sg.key, sg.n, sg.window, sg.mode, sg.cancelAt, sg.try, sg.all, sg.failAt, sg.failFast, sg.leave, sg.leaveAt)
 			require.Equal(t, len(sg.accepted), len(sg.got), "%s: items with a result, of the accepted ones", what)
 			for _, v := range sg.accepted {
 				require.Equal(t, 1, sg.got[v], "%s: item %d", what, v)
@@ -145,6 +146,12 @@ func stressOne(t *testing.T, r *group.Router[int, [2]int], sg *stressGroup) {
 		for !sg.readSome(t, g) {
 		}
 	}()
+	if sg.all && !sg.try {
+		sg.submitRuns(g, cancel)
+		g.Close()
+		<-read
+		return
+	}
 	for i := range sg.n {
 		if i == sg.cancelAt {
 			cancel()
@@ -164,6 +171,31 @@ func stressOne(t *testing.T, r *group.Router[int, [2]int], sg *stressGroup) {
 	}
 	g.Close()
 	<-read
+}
+
+// submitRuns submits sg's items with SubmitAll in runs of random lengths, cancelling the group's
+// context before the run that holds item sg.cancelAt, and records the items each run accepted:
+// always the first ones of the run.
+func (sg *stressGroup) submitRuns(g *group.Group[int, [2]int], cancel context.CancelFunc) {
+	rng := rand.New(rand.NewPCG(uint64(sg.key), uint64(sg.n)))
+	for i := 0; i < sg.n; {
+		k := min(sg.n-i, 1+rng.IntN(2*sg.window+2))
+		if sg.cancelAt >= i && sg.cancelAt < i+k {
+			cancel()
+		}
+		run := make([][2]int, k)
+		for j := range run {
+			run[j] = [2]int{sg.key, i + j}
+		}
+		n, err := g.SubmitAll(context.Background(), run)
+		for j := range n {
+			sg.accepted = append(sg.accepted, i+j)
+		}
+		if err != nil {
+			return
+		}
+		i += k
+	}
 }
 
 // errLeave is the panic of a stress reader's loop body that leaves its range.

@@ -8,7 +8,7 @@ import (
 )
 
 // Ours lists Stagecoach's implementations; the rest are the baseline (direct) and the peers.
-var Ours = []string{"pipe", "pool", "pool-slice", "group"}
+var Ours = []string{"pipe", "pool", "pool-slice", "group", "group-batch"}
 
 // Env describes where and how the numbers were taken.
 type Env struct {
