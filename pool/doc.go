@@ -144,12 +144,13 @@
 //
 // Measured on a 2-core machine (GOMAXPROCS 2) with the module's bench package (docs/benchmarks.md,
 // medians of 5 runs; ratios, since the machine is noisy):
-//   - W1, 1M items through 4 trivial stages run by an fsm.Machine: about 4 times the cost of
-//     calling the stage funcs directly on 2 goroutines (49 ns against 13 ns an item in the latest
-//     report; 3.6 to 6 times across runs), and 0.0001 allocations an item (the run's fixed
-//     set-up; nothing per item). The fastest peer library takes about 10 times as long, with 4
-//     allocations an item. [Slice] over the same items in memory: 2.8 times direct calls (1.6
-//     times with the bare stage funcs as the work func, BenchmarkSliceOverhead).
+//   - W1, 1M items through 4 trivial stages run by an fsm.Machine: about 4 to 8.5 times the cost
+//     of calling the stage funcs directly on 2 goroutines (116 ns against 13.8 ns an item in the
+//     latest report, which caught the slow one of the two modes W1 pool runs in on that machine;
+//     49 ns against 13 in an earlier one), and 0.0001 allocations an item (the run's fixed
+//     set-up; nothing per item). The fastest peer library takes 5 to 10 times as long, with 2 to
+//     4 allocations an item. [Slice] over the same items in memory: 2.8 to 3.9 times direct calls
+//     (1.6 times with the bare stage funcs as the work func, BenchmarkSliceOverhead).
 //   - W2, 100k items through 4 stages of about 2 us of CPU each: as fast as direct calls.
 //   - Going from 1 to 8 trivial stages adds about 15 to 35 ns an item (the machine's dispatch),
 //     against about 800 to 1,200 ns for a channel-per-stage pipeline.
