@@ -184,7 +184,7 @@ func (g *MapGroup[K, In, Out]) waitRoom(ctx context.Context, w submitWait) error
 
 // SubmitAll hands the items of vs to the group's workers in order, as that many calls of Submit
 // would, but in runs: a run takes the group's lock once for as many items as the window has room
-// for, so a submitter that has its items in batches (a bulk request, a page read from a queue)
+// for, up to 256, so a submitter that has its items in batches (a bulk request, a page read from a queue)
 // pays for one hand-over a run, not one an item. It blocks while the window is full, as Submit
 // does. It returns how many items it accepted, always the first n of vs, and, if it did not
 // accept them all, why it stopped: ctx ended (its cause) or the group was closed
@@ -246,8 +246,8 @@ func (g *MapGroup[K, In, Out]) offer(ctx context.Context, v In) (bool, submitWai
 }
 
 // offerRun puts first and then the items of rest, in order, in free slots of the window, as
-// many as it has room for, under one lock: it returns how many it accepted, and, if none, an
-// error or what to wait on (full). It passes the room token on while room is left, so every
+// many as it has room for and at most maxRun, under one lock: it returns how many it accepted,
+// and, if none, an error or what to wait on (full). It passes the room token on while room is left, so every
 // blocked submitter gets its turn.
 func (g *MapGroup[K, In, Out]) offerRun(ctx context.Context, first In, rest []In) (int, submitWait, error) {
 	g.mu.Lock()
@@ -269,7 +269,7 @@ func (g *MapGroup[K, In, Out]) offerRun(ctx context.Context, first In, rest []In
 		g.starts() // a backlog starts: no service banked while idle
 	}
 	g.place(ctx, first)
-	n := 1 + min(len(rest), g.o.window-held-1)
+	n := 1 + min(len(rest), g.o.window-held-1, maxRun-1)
 	for _, v := range rest[:n-1] {
 		g.place(ctx, v)
 	}
@@ -284,6 +284,11 @@ func (g *MapGroup[K, In, Out]) offerRun(ctx context.Context, first In, rest []In
 	}
 	return n, submitWait{}, nil
 }
+
+// maxRun is the most items offerRun places under one lock, so that a long SubmitAll into a large
+// window holds the group's lock (and keeps its workers and reader waiting) for a few
+// microseconds at a time, not for the whole window.
+const maxRun = maxQuantum
 
 // place puts v in a free slot, pending; the caller has checked the window. g.mu is held.
 func (g *MapGroup[K, In, Out]) place(ctx context.Context, v In) {
