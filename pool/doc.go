@@ -144,13 +144,14 @@
 //
 // Measured on a 2-core machine (GOMAXPROCS 2) with the module's bench package (docs/benchmarks.md,
 // medians of 5 runs; ratios, since the machine is noisy):
-//   - W1, 1M items through 4 trivial stages run by an fsm.Machine: about 4 to 8.5 times the cost
-//     of calling the stage funcs directly on 2 goroutines (116 ns against 13.8 ns an item in the
-//     latest report, which caught the slow one of the two modes W1 pool runs in on that machine;
-//     49 ns against 13 in an earlier one), and 0.0001 allocations an item (the run's fixed
-//     set-up; nothing per item). The fastest peer library takes 5 to 10 times as long, with 2 to
-//     4 allocations an item. [Slice] over the same items in memory: 2.8 to 3.9 times direct calls
-//     (1.6 times with the bare stage funcs as the work func, BenchmarkSliceOverhead).
+//   - W1, 1M items through 4 trivial stages run by an fsm.Machine: about 4 times the cost of
+//     calling the stage funcs directly on 2 goroutines (30.9 ns against 8.08 ns an item in the
+//     latest report, 3.8 times; 116 against 13.8 in the one before, in the slower of the two
+//     modes the host of the benchmarks runs W1 pool in, and before the reader cleared recycled
+//     chunks), and 0.0001 allocations an item (the run's fixed set-up; nothing per item). The
+//     fastest peer library takes about 20 times as long, with 2 to 4 allocations an item.
+//     [Slice] over the same items in memory: 2.8 to 3.9 times direct calls (1.6 times with the
+//     bare stage funcs as the work func, BenchmarkSliceOverhead).
 //   - W2, 100k items through 4 stages of about 2 us of CPU each: as fast as direct calls.
 //   - Going from 1 to 8 trivial stages adds about 15 to 35 ns an item (the machine's dispatch),
 //     against about 800 to 1,200 ns for a channel-per-stage pipeline.
@@ -158,8 +159,9 @@
 //
 // The gap to direct calls on trivial work is the hand-over and the machine. Each item is
 // published with one atomic store (a full fence on amd64, which also waits for the item's cache
-// lines to be owned by the reader's core) and crosses cores twice (reader to worker, worker to
-// consumer), while the reader, two workers and the consumer share two cores; before each item
+// lines to be owned by the reader's core: the reader clears a recycled chunk first, so that
+// those lines come over all at once and not one a fence) and crosses cores twice (reader to
+// worker, worker to consumer), while the reader, two workers and the consumer share two cores; before each item
 // but a batch's first, the worker publishes the results it holds with a second atomic store,
 // the price of never holding a finished result back (in the W1 profile each of the two stores
 // is about 12% of the samples); the state machine checks the context before each stage and
