@@ -196,6 +196,7 @@
 // (BenchmarkFairness; a FIFO queue: about 50,000). A request/response client (one item in flight,
 // BenchmarkRequestResponse) waits about 1 to 2 us at p99 alone, 70 to 160 us with 64 clients and
 // 1.3 to 3.1 ms with 1024 on 2 cores; 64 clients made 1.58 million round trips a second in the
-// latest report. An open idle group holds 723 bytes of heap
+// latest report. An open idle group holds 571 bytes of heap, and an open and close costs about
+// 1.7 us and one allocation (the group) when the context cannot end and no option is given
 // (BenchmarkGroupMemory).
 package group

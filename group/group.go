@@ -60,7 +60,7 @@ type MapGroup[K comparable, In, Out any] struct {
 	isIdle   bool          // idleCh is closed, or will be made closed
 	notify   chan struct{} // a token: results are ready, or the group is finished
 	space    chan struct{} // a token: the window has room
-	unhook   func() bool
+	unhook   func() bool   // stops the hook that abandons the group when its context ends
 	reading  atomic.Bool   // a goroutine is ranging over Results
 	out      []result[Out] // the reader's buffer
 	lent     []int         // slots of the results in the reader's hands: freed once they are read
@@ -105,9 +105,15 @@ func newGroup[K comparable, In, Out any](r *MapRouter[K, In, Out], ctx context.C
 		g.ctx, g.cancel = context.WithCancelCause(ctx)
 	}
 	g.done = g.ctx.Done()
-	g.unhook = context.AfterFunc(g.ctx, func() { g.abandon(context.Cause(g.ctx)) })
+	g.unhook = noHook
+	if g.done != nil { // a context that can never end needs no hook: it would never run
+		g.unhook = context.AfterFunc(g.ctx, func() { g.abandon(context.Cause(g.ctx)) })
+	}
 	return g
 }
+
+// noHook is the unhook of a group whose context can never end.
+func noHook() bool { return false }
 
 // Done returns a channel that is closed once the group will accept and run no more items: it is
 // closed (or reclaimed, or its router closed) and no item of it is queued or running. Its results

@@ -58,3 +58,25 @@ func TestHundredThousandOpenGroups(t *testing.T) {
 	}
 	assert.Zero(t, r.Len())
 }
+
+// Opening and closing a group allocates the group and nothing else when the group takes no
+// options and its context can never end (it needs no hook on the context then); options cost
+// one allocation more, and a context that can end its hook. The key is reused, so the router's
+// maps never grow.
+func TestOpenCloseAllocations(t *testing.T) {
+	r := group.New[int](func(_ context.Context, v item) (item, error) { return v, nil }, group.Workers(1))
+	defer func() { require.NoError(t, r.Shutdown(context.Background())) }()
+	openClose := func(ctx context.Context, opts ...group.GroupOption) func() {
+		return func() {
+			g, err := r.Open(ctx, 1, opts...)
+			require.NoError(t, err)
+			g.Close()
+		}
+	}
+	assert.Equal(t, 1.0, testing.AllocsPerRun(1000, openClose(context.Background())), "Background, no options")
+	ordered := []group.GroupOption{group.Ordered()}
+	assert.Equal(t, 2.0, testing.AllocsPerRun(1000, openClose(context.Background(), ordered...)), "Background, Ordered")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	assert.Greater(t, testing.AllocsPerRun(1000, openClose(ctx)), 1.0, "a context that can end is hooked")
+}

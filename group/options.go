@@ -108,9 +108,12 @@ func newRouterOptions(opts []Option) routerOptions {
 }
 
 func newGroupOptions(opts []GroupOption) groupOptions {
-	o := groupOptions{window: DefaultWindow}
-	for _, opt := range opts {
-		opt.applyGroup(&o)
+	if len(opts) == 0 {
+		return groupOptions{window: DefaultWindow} // Open with no options allocates no options
 	}
-	return o
+	o := &groupOptions{window: DefaultWindow} // escapes: an option is an interface
+	for _, opt := range opts {
+		opt.applyGroup(o)
+	}
+	return *o
 }
