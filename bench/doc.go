@@ -34,7 +34,9 @@
 // every stage ran once and in order. A [Sink] checks each stream's results as they come: every
 // item back exactly once, on its own stream, with the right value. [Measure] runs an
 // implementation once and checks it before timing it, and checks the timed runs too, then reports
-// ns/item, B/item and allocs/item. With go test -short, the workloads are small, for CI.
+// ns/item, B/item and allocs/item; [MeasureItems] is the same measurement for a package's own
+// benchmarks of other work (pool's and pipe's use it). With go test -short, the workloads are
+// small, for CI.
 //
 // # Implementations
 //

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"runtime"
 	"testing"
 )
@@ -18,19 +19,34 @@ func Measure(b *testing.B, w Workload, run Run) {
 	if err := run(w); err != nil {
 		b.Fatalf("%s: check before timing: %v", w.Name, err)
 	}
+	MeasureItems(b, w.Total(), func() error {
+		if err := run(w); err != nil {
+			return fmt.Errorf("%s: %w", w.Name, err)
+		}
+		return nil
+	})
+}
+
+// MeasureItems benchmarks run, which processes items items a call and returns an error when a
+// result is wrong (failing the benchmark), and reports ns/item, B/item and allocs/item: what
+// [Measure] does for a workload, for a package's own benchmarks of other work.
+func MeasureItems(b *testing.B, items int, run func() error) {
+	b.Helper()
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	b.ResetTimer()
+	runs := 0
 	for b.Loop() {
-		if err := run(w); err != nil {
-			b.Fatalf("%s: %v", w.Name, err)
+		if err := run(); err != nil {
+			b.Fatalf("run %d: %v", runs, err)
 		}
+		runs++
 	}
 	b.StopTimer()
 	runtime.ReadMemStats(&after)
-	items := float64(b.N) * float64(w.Total())
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/items, "ns/item")
-	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/items, "B/item")
-	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/items, "allocs/item")
+	n := float64(runs) * float64(items)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/item")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/item")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/item")
 }

@@ -3,9 +3,9 @@ package pipe_test
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"testing"
 
+	"github.com/stagecoach-go/stagecoach/bench"
 	"github.com/stagecoach-go/stagecoach/pipe"
 )
 
@@ -34,7 +34,7 @@ func BenchmarkBuffer(b *testing.B) {
 				}
 				return pipe.Reduce(p, ch, 0, func(acc, v int) int { return acc + v })
 			}
-			measure(b, items, func() error {
+			bench.MeasureItems(b, items, func() error {
 				if sum, err := run(); err != nil || sum != want {
 					return fmt.Errorf("sum %d, error %v; want sum %d, no error", sum, err, want)
 				}
@@ -59,7 +59,7 @@ func BenchmarkOrdered(b *testing.B) {
 		return nil
 	}
 	b.Run("map", func(b *testing.B) {
-		measure(b, items, func() error {
+		bench.MeasureItems(b, items, func() error {
 			p := pipe.New(context.Background())
 			ch := pipe.FromSlice(p, seq(items))
 			for range 2 {
@@ -69,7 +69,7 @@ func BenchmarkOrdered(b *testing.B) {
 		})
 	})
 	b.Run("flatmap", func(b *testing.B) {
-		measure(b, items, func() error {
+		bench.MeasureItems(b, items, func() error {
 			p := pipe.New(context.Background())
 			ch := pipe.FlatMap(p, pipe.FromSlice(p, seq(items)), four, pipe.Workers(2), pipe.Ordered())
 			return checkSeq(p, ch, items, 4, 0)
@@ -100,25 +100,4 @@ func checkSeq(p *pipe.Pipeline, ch <-chan int, items, repeated, add int) error {
 		err = fmt.Errorf("%d outputs, want %d", i, items*repeated)
 	}
 	return err
-}
-
-// measure runs run in the benchmark loop as bench.Measure does a workload: it checks every run
-// (failing the benchmark on a wrong result) and reports ns/item, B/item and allocs/item.
-func measure(b *testing.B, items int, run func() error) {
-	b.Helper()
-	runs := 0
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	for b.Loop() {
-		if err := run(); err != nil {
-			b.Fatalf("run %d: %v", runs, err)
-		}
-		runs++
-	}
-	runtime.ReadMemStats(&after)
-	n := float64(runs * items)
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/item")
-	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/item")
-	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/item")
 }

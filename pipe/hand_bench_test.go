@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stagecoach-go/stagecoach/bench"
 	"github.com/stagecoach-go/stagecoach/pipe"
 )
 
@@ -43,7 +44,7 @@ func BenchmarkHand(b *testing.B) {
 		want := directSum(w.items, stages)
 		for _, impl := range impls {
 			b.Run(fmt.Sprintf("%s/impl=%s", w.name, impl.name), func(b *testing.B) {
-				measure(b, w.streams*w.items, func() error { return runStreams(w.streams, w.items, stages, want, impl.run) })
+				bench.MeasureItems(b, w.streams*w.items, func() error { return runStreams(w.streams, w.items, stages, want, impl.run) })
 			})
 		}
 	}

@@ -2,9 +2,10 @@ package pool_test
 
 import (
 	"context"
-	"runtime"
+	"fmt"
 	"testing"
 
+	"github.com/stagecoach-go/stagecoach/bench"
 	"github.com/stagecoach-go/stagecoach/pool"
 )
 
@@ -48,26 +49,17 @@ func benchItemSize[T any](b *testing.B, make func(uint64) T, read func(T) uint64
 		want += read(make(i))
 	}
 	work := func(_ context.Context, v T) (uint64, error) { return read(v), nil }
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	runs := 0
-	for b.Loop() {
+	bench.MeasureItems(b, items, func() error {
 		var sum uint64
 		for v, err := range pool.Map(context.Background(), src, work) {
 			if err != nil {
-				b.Fatal(err)
+				return err
 			}
 			sum += v
 		}
 		if sum != want {
-			b.Fatalf("results sum to %d, want %d", sum, want)
+			return fmt.Errorf("results sum to %d, want %d", sum, want)
 		}
-		runs++
-	}
-	runtime.ReadMemStats(&after)
-	n := float64(runs * items)
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/item")
-	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/item")
-	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/item")
+		return nil
+	})
 }
