@@ -45,9 +45,10 @@
 // A finished result is never held back by a batch-mate: a worker runs a batch of a group's items
 // one after another and hands their results over when the batch ends, and while a batch runs, a
 // reader that finds no result ready waits at most 500 us for it, then takes the results of the
-// batch's items that have finished itself. So a result reaches its reader within about 500 us of
-// its item finishing even while a later item of its batch blocks, or never returns
-// (TestFinishedResultIsNotHeldBehindABlockedBatchMate); in an [Ordered] group, a result still
+// batch's items that have finished itself; a reader that began to wait before the batch was
+// claimed has its wait bounded from the claim on. So a result reaches its reader within about
+// 500 us of its item finishing even while a later item of its batch blocks, or never returns
+// (TestFinishedResultIsNotHeldBehindABlockedBatchMate, TestFinishedResultIsNotHeldWhenTheReaderWaitedFirst); in an [Ordered] group, a result still
 // waits for every result before it in order. The items of a batch after one that blocks have not
 // started, and wait for it: a work func that may block for long is best given a router of more
 // workers than such items, or a [Serial] group, whose batches are one item.

@@ -40,10 +40,13 @@ type MapGroup[K comparable, In, Out any] struct {
 	// vtime is the group's virtual time in a weighted router: its service time in ns over its
 	// weight (weight.go). Written under mu; read by take under the router's mu only, hence an
 	// atomic.
-	vtime atomic.Int64
+	vtime   atomic.Int64
+	stamped bool // an item was submitted with a context that can end: claims check their items
+	// untimed: the reader waits with no batch running, so with no rescue timer started; the
+	// claim of a batch that can hold a result back starts it (rescue.go).
+	untimed bool
 	// waiting are the items waiting out a retry's backoff (retry.go), and timer wakes the group
 	// when the first is due (timerDue, on the router's clock; 0 when not set).
-	stamped  bool // an item was submitted with a context that can end: claims check their items
 	waiting  []waiting
 	timer    *time.Timer
 	timerDue int64

@@ -17,8 +17,11 @@ import (
 //
 // Who writes what: the worker writes a batch's outs and errs at positions at or above done, and
 // stores done after the writes; the reader reads only positions below done, under the group's
-// mu, and writes from; claim and publish (under mu) reset and read from. The items after a
-// blocked one have not started and wait for it: taking them back is left undone.
+// mu, and writes from; claim and publish (under mu) reset and read from. untimed is set by the
+// reader (wait) when it waits with no batch running, and cleared by it (take) or by the claim that
+// starts its timer (claimed), all under mu: so a batch claimed while its reader waits always
+// bounds that wait. The items after a blocked one have not started and wait for it: taking them
+// back is left undone.
 
 // rescueAfter is how long a reader waits for a running batch's publish before it takes the
 // batch's finished part itself: a result is handed over within about this time of its item
@@ -69,22 +72,45 @@ func (g *MapGroup[K, In, Out]) wait(streaming bool) {
 		} else if running {
 			g.rescueTimer.Reset(rescueAfter)
 		}
-		t := g.rescueTimer
+		g.untimed = !running
+		t := g.rescueTimer // nil until a batch of the group ran while its reader waited
 		g.mu.Unlock()
-		if !running {
-			<-notify
-			return
+		var fired <-chan time.Time
+		if t != nil {
+			fired = t.C // stopped unless running, or a claim since started it (claimed)
 		}
 		select {
 		case <-notify:
-			t.Stop()
+			if t != nil {
+				t.Stop()
+			}
 			return
-		case <-t.C:
+		case <-fired:
 			if g.rescue() {
 				return
 			}
 		}
 	}
+}
+
+// claimed is called by a claim of a batch of k items for g, under g.mu. When the reader waits with
+// no batch running (untimed) and the batch has a batch-mate for a result to wait behind, the
+// reader must come to rescue it: the claim starts the reader's rescue timer, or, if the reader has
+// none yet, wakes it to start one. Without it a reader that began to wait between two batches
+// slept through the next one, and a finished result waited behind a batch-mate that blocked
+// for as long as it blocked (TestFinishedResultIsNotHeldBehindABlockedBatchMate caught it about
+// once in 400 runs). A batch of one item holds nothing back, so request/response, one item in
+// flight a group, never pays the wake-up.
+func (g *MapGroup[K, In, Out]) claimed(k int) {
+	if !g.untimed || k < 2 {
+		return
+	}
+	g.untimed = false
+	if g.rescueTimer != nil {
+		g.rescueTimer.Reset(rescueAfter)
+		return
+	}
+	signal(g.notify)
 }
 
 // rescue takes the finished part of each of g's running batches that no publish or rescue has

@@ -60,6 +60,7 @@ func (g *MapGroup[K, In, Out]) Results() iter.Seq2[Out, error] {
 // at least a reader's buffer of items (see MapGroup.wait).
 func (g *MapGroup[K, In, Out]) take() (out []result[Out], finished, streaming bool) {
 	g.mu.Lock()
+	g.untimed = false // the reader is not waiting now
 	wasFull := g.held() >= g.o.window
 	g.freeSlots(g.lent)
 	g.lent = append(g.lent[:0], g.unreadSlots...)

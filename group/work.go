@@ -132,6 +132,7 @@ func (g *MapGroup[K, In, Out]) claim(b *batch[K, In, Out], popped bool) (claimed
 	b.done.Store(0)
 	b.from = 0
 	g.batches = append(g.batches, b)
+	g.claimed(k)
 	g.running += k
 	g.count(k, 0, 0)
 	if b.weighted = weighted; weighted {
