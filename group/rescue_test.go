@@ -26,58 +26,84 @@ func TestFinishedResultIsNotHeldBehindABlockedBatchMate(t *testing.T) {
 	}
 }
 
-func finishedNotHeld(t *testing.T, mode string) {
-	const holder, blocker = -1, -2
-	hold, release := make(chan struct{}), make(chan struct{})
+// The work funcs' items for the rescue tests: holder blocks until the test closes hold, blocker
+// until it closes release; any other item returns at once.
+const holder, blocker = -1, -2
+
+// rescueRig is the set-up of the rescue tests: a router of one worker, a group g on it (opened
+// with opts) that has learned a large quantum from 32 items, and g's results, read into results
+// by a goroutine.
+type rescueRig struct {
+	r             *group.Router[string, int]
+	g             *group.Group[string, int]
+	results       chan int
+	hold, release chan struct{}
+}
+
+func newRescueRig(t *testing.T, opts ...group.GroupOption) *rescueRig {
+	rig := &rescueRig{results: make(chan int), hold: make(chan struct{}), release: make(chan struct{})}
 	work := func(_ context.Context, v int) (int, error) {
 		switch v {
 		case holder:
-			<-hold
+			<-rig.hold
 		case blocker:
-			<-release
+			<-rig.release
 		}
 		return v, nil
 	}
-	r := group.New[string](work, group.Workers(1))
-	defer func() { require.NoError(t, r.Shutdown(t.Context())) }()
-	var opts []group.GroupOption
-	if mode == "ordered" {
-		opts = append(opts, group.Ordered())
-	}
-	g, err := r.Open(t.Context(), "g", opts...)
+	rig.r = group.New[string](work, group.Workers(1))
+	t.Cleanup(func() { require.NoError(t, rig.r.Shutdown(context.Background())) })
+	g, err := rig.r.Open(t.Context(), "g", opts...)
 	require.NoError(t, err)
-	results := make(chan int)
+	rig.g = g
 	go func() {
-		defer close(results)
+		defer close(rig.results)
 		for v, err := range g.Results() {
 			assert.NoError(t, err)
-			results <- v
+			rig.results <- v
 		}
 	}()
 	for i := range 32 { // the group learns its quantum: many items a batch
 		require.NoError(t, g.Submit(t.Context(), 100+i))
-		<-results
+		<-rig.results
 	}
-	require.NoError(t, g.Submit(t.Context(), holder))
-	synctest.Wait() // the worker runs the holder
-	require.NoError(t, g.Submit(t.Context(), 1))
-	require.NoError(t, g.Submit(t.Context(), blocker))
-	close(hold)
-	require.Equal(t, holder, <-results)
+	return rig
+}
+
+// oneComesEarly checks that item 1's result comes within 1 ms while the blocker blocks, then
+// releases the blocker, closes g and returns the results after item 1's.
+func (rig *rescueRig) oneComesEarly(t *testing.T) []int {
 	start := time.Now()
 	select {
-	case v := <-results:
+	case v := <-rig.results:
 		assert.Equal(t, 1, v)
 		assert.LessOrEqual(t, time.Since(start), time.Millisecond, "item 1's result came late")
 	case <-time.After(time.Second):
 		t.Errorf("item 1 finished, and its result was not delivered within 1s while its batch-mate blocks")
 	}
-	close(release)
-	g.Close()
+	close(rig.release)
+	rig.g.Close()
 	var rest []int
-	for v := range results {
+	for v := range rig.results {
 		rest = append(rest, v)
 	}
+	return rest
+}
+
+func finishedNotHeld(t *testing.T, mode string) {
+	var opts []group.GroupOption
+	if mode == "ordered" {
+		opts = append(opts, group.Ordered())
+	}
+	rig := newRescueRig(t, opts...)
+	g := rig.g
+	require.NoError(t, g.Submit(t.Context(), holder))
+	synctest.Wait() // the worker runs the holder
+	require.NoError(t, g.Submit(t.Context(), 1))
+	require.NoError(t, g.Submit(t.Context(), blocker))
+	close(rig.hold)
+	require.Equal(t, holder, <-rig.results)
+	rest := rig.oneComesEarly(t)
 	assert.Contains(t, rest, blocker)
 	assert.Equal(t, int64(35), g.Stats().Completed)
 }
@@ -89,57 +115,18 @@ func finishedNotHeld(t *testing.T, mode string) {
 // which the blocker held off for as long as it blocked.
 func TestFinishedResultIsNotHeldWhenTheReaderWaitedFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		const holder, blocker = -1, -2
-		hold, release := make(chan struct{}), make(chan struct{})
-		work := func(_ context.Context, v int) (int, error) {
-			switch v {
-			case holder:
-				<-hold
-			case blocker:
-				<-release
-			}
-			return v, nil
-		}
-		r := group.New[string](work, group.Workers(1))
-		defer func() { require.NoError(t, r.Shutdown(t.Context())) }()
-		g, err := r.Open(t.Context(), "g")
+		rig := newRescueRig(t)
+		g := rig.g
+		other, err := rig.r.Open(t.Context(), "other")
 		require.NoError(t, err)
-		other, err := r.Open(t.Context(), "other")
-		require.NoError(t, err)
-		results := make(chan int)
-		go func() {
-			defer close(results)
-			for v, err := range g.Results() {
-				assert.NoError(t, err)
-				results <- v
-			}
-		}()
-		for i := range 32 { // the group learns its quantum: many items a batch
-			require.NoError(t, g.Submit(t.Context(), 100+i))
-			<-results
-		}
 		require.NoError(t, other.Submit(t.Context(), holder))
 		synctest.Wait() // the worker runs the other group's holder; g's reader waits
 		require.NoError(t, g.Submit(t.Context(), 1))
 		require.NoError(t, g.Submit(t.Context(), blocker))
 		synctest.Wait() // g's reader still waits, no batch of g running
-		close(hold)
-		start := time.Now()
-		select {
-		case v := <-results:
-			assert.Equal(t, 1, v)
-			assert.LessOrEqual(t, time.Since(start), time.Millisecond, "item 1's result came late")
-		case <-time.After(time.Second):
-			t.Errorf("item 1 finished, and its result was not delivered within 1s while its batch-mate blocks")
-		}
-		close(release)
-		g.Close()
+		close(rig.hold)
+		assert.Equal(t, []int{blocker}, rig.oneComesEarly(t))
 		other.Close()
-		var rest []int
-		for v := range results {
-			rest = append(rest, v)
-		}
-		assert.Equal(t, []int{blocker}, rest)
 		for v, err := range other.Results() {
 			require.NoError(t, err)
 			assert.Equal(t, holder, v)
