@@ -32,21 +32,21 @@ func BenchmarkRunItemSize(b *testing.B) {
 	})
 }
 
-// benchItemSize streams the items make(0) to make(items-1) through pool.Map with read as the
+// benchItemSize streams the items item(0) to item(items-1) through pool.Map with read as the
 // work func, and checks that the results add up to what read gives for every item.
-func benchItemSize[T any](b *testing.B, make func(uint64) T, read func(T) uint64) {
+func benchItemSize[T any](b *testing.B, item func(uint64) T, read func(T) uint64) {
 	b.Helper()
 	const items = 1 << 20
 	src := func(yield func(T) bool) {
 		for i := range uint64(items) {
-			if !yield(make(i)) {
+			if !yield(item(i)) {
 				return
 			}
 		}
 	}
 	var want uint64
 	for i := range uint64(items) {
-		want += read(make(i))
+		want += read(item(i))
 	}
 	work := func(_ context.Context, v T) (uint64, error) { return read(v), nil }
 	bench.MeasureItems(b, items, func() error {
