@@ -189,9 +189,12 @@ func (n SMTPNotifier) message(a Alert, now time.Time) (string, []string, []byte,
 // encodeSubject RFC 2047-encodes s for the Subject header. mime's encoders leave printable ASCII
 // as it is, "=?utf-8?q?...?=" included, which a mail reader then decodes as an encoded word: a
 // field could bring into the subject any character the input checks refuse (a CR LF, a
-// right-to-left override). So a text that holds "=?" is encoded whole, as base64 words.
+// right-to-left override). So a text that holds "=?" is encoded whole, as base64 words. They
+// also leave a tab as it is, which a header may hold but which folding and some readers turn
+// into other white space: a text with a tab is encoded whole too, so the header is printable
+// ASCII and decodes to exactly the text.
 func encodeSubject(s string) string {
-	if !strings.Contains(s, "=?") {
+	if !strings.Contains(s, "=?") && !strings.Contains(s, "\t") {
 		return mime.QEncoding.Encode("utf-8", s)
 	}
 	var words []string

@@ -35,6 +35,17 @@ func TestSMTPNotifier(t *testing.T) {
 	assert.Empty(t, f.mails, "one mail")
 }
 
+// A tab, which mime's encoders leave as it is, is encoded: the header stays printable ASCII.
+func TestEncodeSubjectTab(t *testing.T) {
+	for _, s := range []string{"\t", "a\tb", "alert\t=?"} {
+		enc := service.EncodeSubject(s)
+		assert.NotContains(t, enc, "\t", "encoding of %q", s)
+		dec, err := new(mime.WordDecoder).DecodeHeader(enc)
+		require.NoError(t, err, "decode %q", enc)
+		assert.Equal(t, s, dec, "%q encoded as %q", s, enc)
+	}
+}
+
 // The subject's encoding: any UTF-8 text, encoded-word look-alikes and control characters
 // included, is written as printable ASCII in words of at most 75 characters, and a mail reader's
 // decoder gives back exactly the text, never a character the text did not hold.
