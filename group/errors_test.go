@@ -98,10 +98,12 @@ func TestErrorsCarryTheGroupsKey(t *testing.T) {
 // and the first failure; the context its work funcs see ends with the same kind of error.
 func TestFailFastErrorsCarryTheGroupsKey(t *testing.T) {
 	seen := make(chan error, 1)
+	started := make(chan struct{}, 1)
 	work := func(ctx context.Context, v int) (int, error) {
 		if v == 0 {
 			return v, errBoom
 		}
+		started <- struct{}{}
 		<-ctx.Done()
 		seen <- context.Cause(ctx)
 		return v, nil
@@ -110,6 +112,8 @@ func TestFailFastErrorsCarryTheGroupsKey(t *testing.T) {
 	g, err := r.Open(t.Context(), "ff", group.FailFast(), group.Ordered())
 	require.NoError(t, err)
 	require.NoError(t, g.Submit(t.Context(), 1)) // runs, and sees the group fail
+	// It must start before item 0 fails: an item not started by then never starts.
+	<-started
 	require.NoError(t, g.Submit(t.Context(), 0))
 	cause := <-seen
 	<-g.Done() // the group has ended: every item has its result
