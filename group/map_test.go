@@ -93,20 +93,31 @@ func TestMapRouterFailedItemsCarryTheirItem(t *testing.T) {
 		})
 	}
 	t.Run("the group's context ends", func(t *testing.T) {
+		started := make(chan struct{}, 1)
+		r := group.Map[string](func(ctx context.Context, q request) (reply, error) {
+			if q.id == 4 {
+				started <- struct{}{}
+			}
+			return answer(ctx, q)
+		}, group.Workers(2))
+		t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
 		ctx, cancel := context.WithCancel(t.Context())
 		g, err := r.Open(ctx, "ended", group.Serial())
 		require.NoError(t, err)
-		require.NoError(t, g.Submit(t.Context(), request{4})) // runs until ctx ends
+		require.NoError(t, g.Submit(t.Context(), request{4})) // runs until ctx ends, and is answered
+		<-started
 		require.NoError(t, g.Submit(t.Context(), request{6})) // queued behind it: never starts
 		cancel()
-		var got []error
+		var outs []reply
+		var errs []error
 		for out, err := range g.Results() {
-			got = append(got, err)
-			assert.Equal(t, reply{}, out, "a failed request's reply is the zero reply")
+			outs, errs = append(outs, out), append(errs, err)
 		}
-		require.Len(t, got, 2)
-		checkItemErr(t, "ended", request{6}, reply{}, got[1])
-		assert.ErrorIs(t, got[1], context.Canceled)
+		require.Len(t, errs, 2, "a result for each request, in order (the group is serial)")
+		require.NoError(t, errs[0], "request 4 started, and its work func answered it")
+		assert.Equal(t, reply{4, "8"}, outs[0])
+		checkItemErr(t, "ended", request{6}, outs[1], errs[1])
+		assert.ErrorIs(t, errs[1], context.Canceled)
 	})
 }
 
